@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { runTrieBench } from './suites/trie.js';
+
+const suites: Record<string, () => Promise<void>> = {
+  trie: runTrieBench,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const wanted = argv.length > 0 ? argv : Object.keys(suites);
+  const unknown = wanted.filter((name) => !(name in suites));
+  if (unknown.length > 0) {
+    console.error(
+      `bench: unknown suite ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}`,
+    );
+    process.exit(2);
+  }
+  for (const name of wanted) await (suites[name] as () => Promise<void>)();
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
