@@ -1,8 +1,8 @@
 import { CAP, COUNT, HEADER, NO_VALUE, TAIL, VALUE, readTail, tailWords } from './layout.js';
 import type { TrieStore } from './store.js';
 
-/** Turns a stored key and value into what an iterator yields. */
-export type Projection<V, R> = (key: string, value: V) => R;
+/** What an iterator yields: keys alone never touch the value array (a cache miss per key saved). */
+export type Yield = 'keys' | 'values' | 'entries';
 
 /** A frame's next-child index before the frame's own node has been considered. */
 const SELF = -1;
@@ -20,7 +20,7 @@ export class TrieIterator<V, R> implements IterableIterator<R> {
 
   constructor(
     private readonly store: TrieStore<V>,
-    private readonly project: Projection<V, R>,
+    private readonly yields: Yield,
   ) {
     this.epoch = store.epoch;
   }
@@ -53,12 +53,7 @@ export class TrieIterator<V, R> implements IterableIterator<R> {
       if (j === SELF) {
         nextKid[top] = 0;
         const slot = words[node + VALUE] as number;
-        if (slot !== NO_VALUE) {
-          return {
-            value: this.project(paths[top] as string, store.values[slot] as V),
-            done: false,
-          };
-        }
+        if (slot !== NO_VALUE) return { value: this.item(paths[top] as string, slot), done: false };
         continue;
       }
       if (j >= (words[node + COUNT] as number)) {
@@ -70,13 +65,21 @@ export class TrieIterator<V, R> implements IterableIterator<R> {
       nextKid[top] = j + 1;
       const codes = node + HEADER + tailWords(words[node + TAIL] as number);
       const child = words[codes + (words[node + CAP] as number) + j] as number;
-      const path = (paths[top] as string) + String.fromCharCode(words[codes + j] as number);
-      this.push(
-        child,
-        (words[child + TAIL] as number) === 0 ? path : path + readTail(words, child),
-      );
+      let path = (paths[top] as string) + String.fromCharCode(words[codes + j] as number);
+      if ((words[child + TAIL] as number) !== 0) path += readTail(words, child);
+      // A leaf (always valued) is yielded at once, without a frame: most keys a scan yields are leaves.
+      if ((words[child + COUNT] as number) === 0) {
+        return { value: this.item(path, words[child + VALUE] as number), done: false };
+      }
+      this.push(child, path);
     }
     return { value: undefined, done: true };
+  }
+
+  private item(key: string, slot: number): R {
+    if (this.yields === 'keys') return key as R;
+    const value = this.store.values[slot] as V;
+    return (this.yields === 'values' ? value : [key, value]) as R;
   }
 
   [Symbol.iterator](): this {

@@ -1,5 +1,5 @@
-import { TrieIterator, type Projection } from './iterator.js';
-import { CAP, COUNT, HEADER, TAIL, findCode, readTail, tailWords } from './layout.js';
+import { TrieIterator, type Yield } from './iterator.js';
+import { CAP, HEADER, TAIL, kidIndex, readTail, tailWords } from './layout.js';
 import type { TrieStore } from './store.js';
 
 /** Child `j` of `node`. */
@@ -10,8 +10,7 @@ function kidAt(words: Int32Array, node: number, j: number): number {
 
 /** Index of the child of `node` reached by `code`, or `-(insertion point) - 1`. */
 function findKid(words: Int32Array, node: number, code: number): number {
-  const codes = node + HEADER + tailWords(words[node + TAIL] as number);
-  return findCode(words, codes, words[node + COUNT] as number, code);
+  return kidIndex(words, node, node + HEADER + tailWords(words[node + TAIL] as number), code);
 }
 
 /** The node whose subtree holds exactly the keys starting with `prefix`, and that node's full key. */
@@ -49,10 +48,10 @@ export function iterateAfter<V, R>(
   node: number,
   path: string,
   after: string,
-  project: Projection<V, R>,
+  yields: Yield,
 ): TrieIterator<V, R> {
   const words = store.pool.words;
-  const it = new TrieIterator<V, R>(store, project);
+  const it = new TrieIterator<V, R>(store, yields);
   if (after < path) {
     it.push(node, path);
     return it;

@@ -3,7 +3,10 @@ import {
   CAP,
   COUNT,
   HEADER,
+  INDEX,
+  LINEAR_SCAN,
   NO_VALUE,
+  TABLE_SLACK,
   TAIL,
   VALUE,
   regionSize,
@@ -17,15 +20,67 @@ import {
  * A "holder" is the pool index of the word that points at a node (-1 for the root).
  */
 export class TrieStore<V> {
-  readonly pool = new RegionPool();
-  readonly values: (V | undefined)[] = [];
-  private readonly freeSlots: number[] = [];
+  pool = new RegionPool();
+  values: (V | undefined)[] = [];
+  private freeSlots: number[] = [];
   root: number;
   /** Bumped on every change to the set of keys; iterators compare it to fail fast. */
   epoch = 0;
+  /** Pool size at which the next automatic compaction runs. */
+  private compactAt = MIN_COMPACT_WORDS;
 
   constructor() {
     this.root = this.allocNode(0, 0);
+  }
+
+  /**
+   * Compacts when the pool has grown by half since the last compaction: at most a third of it is ever
+   * out of key order, and the copying stays amortised O(1) per insert.
+   */
+  maybeCompact(): void {
+    if (this.pool.used >= this.compactAt) this.compact();
+  }
+
+  /**
+   * Rewrites the pool in depth-first pre-order: each node is followed by its subtree, so a lookup's last
+   * levels (a node and its leaves) share cache lines and pages, and freed regions are dropped. Values are
+   * renumbered in the same order. Invalidates every region offset, so it bumps the epoch.
+   */
+  compact(): void {
+    const old = this.pool.words;
+    const oldValues = this.values;
+    const pool = new RegionPool(Math.ceil(this.pool.used * 1.25) + MIN_COMPACT_WORDS);
+    const values: (V | undefined)[] = [];
+    const pending: number[] = [this.root, -1]; // pairs: old node, holder in the new pool
+    this.pool = pool; // from here on, allocations (index tables too) land in the new pool
+    while (pending.length > 0) {
+      const holder = pending.pop() as number;
+      const node = pending.pop() as number;
+      const tail = old[node + TAIL] as number;
+      const cap = old[node + CAP] as number;
+      const count = old[node + COUNT] as number;
+      const size = regionSize(tail, cap);
+      const at = pool.alloc(size);
+      const words = pool.words;
+      for (let w = 0; w < size; w++) words[at + w] = old[node + w] as number; // no per-node view
+      words[at + INDEX] = 0; // the copied offset points into the old pool
+      const slot = old[node + VALUE] as number;
+      if (slot !== NO_VALUE) {
+        words[at + VALUE] = values.length;
+        values.push(oldValues[slot]);
+      }
+      if (holder < 0) this.root = at;
+      else words[holder] = at;
+      const oldCodes = node + HEADER + tailWords(tail);
+      const newKids = at + HEADER + tailWords(tail) + cap;
+      for (let k = count - 1; k >= 0; k--)
+        pending.push(old[oldCodes + cap + k] as number, newKids + k);
+      this.reindex(at);
+    }
+    this.values = values;
+    this.freeSlots = [];
+    this.compactAt = Math.max(MIN_COMPACT_WORDS, Math.ceil(pool.used * 1.5));
+    this.epoch++;
   }
 
   /** A fresh node region with no value and no children. */
@@ -36,12 +91,38 @@ export class TrieStore<V> {
     words[at + TAIL] = tail;
     words[at + COUNT] = 0;
     words[at + CAP] = cap;
+    words[at + INDEX] = 0;
     return at;
   }
 
   freeNode(at: number): void {
     const words = this.pool.words;
+    const table = words[at + INDEX] as number;
+    if (table !== 0) this.pool.free(table, 2 + (words[table + 1] as number));
     this.pool.free(at, regionSize(words[at + TAIL] as number, words[at + CAP] as number));
+  }
+
+  /** Rebuilds (or drops) the index table of `node` after its children changed. */
+  reindex(node: number): void {
+    let words = this.pool.words;
+    const old = words[node + INDEX] as number;
+    if (old !== 0) {
+      this.pool.free(old, 2 + (words[old + 1] as number));
+      words[node + INDEX] = 0;
+    }
+    const count = words[node + COUNT] as number;
+    if (count <= LINEAR_SCAN) return;
+    const codes = node + HEADER + tailWords(words[node + TAIL] as number);
+    const base = words[codes] as number;
+    const range = (words[codes + count - 1] as number) - base + 1;
+    if (range > 4 * count + TABLE_SLACK) return;
+    const table = this.pool.alloc(2 + range);
+    words = this.pool.words;
+    words[table] = base;
+    words[table + 1] = range;
+    words.fill(0, table + 2, table + 2 + range);
+    for (let j = 0; j < count; j++) words[table + 2 + (words[codes + j] as number) - base] = j + 1;
+    words[node + INDEX] = table;
   }
 
   storeValue(value: V): number {
@@ -92,6 +173,7 @@ export class TrieStore<V> {
       this.freeNode(node);
       this.repoint(holder, target);
     }
+    this.reindex(target);
   }
 
   /** Splits the edge into `child` (held at `holder`) after `common` units of its tail. */
@@ -123,6 +205,7 @@ export class TrieStore<V> {
     words.copyWithin(codes + j, codes + j + 1, codes + count);
     words.copyWithin(codes + cap + j, codes + cap + j + 1, codes + cap + count);
     words[node + COUNT] = count - 1;
+    this.reindex(node);
   }
 
   /** Folds a value-less `node` (held at `holder`) with one child into that child, as one longer edge. */
@@ -157,6 +240,7 @@ export class TrieStore<V> {
     const to = moved + HEADER + tailWords(tail);
     words.copyWithin(to, from, from + count);
     words.copyWithin(to + cap, from + cap, from + cap + count);
+    this.reindex(moved);
     return moved;
   }
 
@@ -165,6 +249,9 @@ export class TrieStore<V> {
     else this.pool.words[holder] = node;
   }
 }
+
+/** Tries smaller than this (in pool words) are never compacted automatically. */
+const MIN_COMPACT_WORDS = 64;
 
 /** Sets code unit `j` of the tail of the node at `at`. */
 function setTailUnit(words: Int32Array, at: number, j: number, unit: number): void {

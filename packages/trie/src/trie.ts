@@ -1,5 +1,15 @@
-import { TrieIterator, type Projection } from './iterator.js';
-import { CAP, COUNT, HEADER, NO_VALUE, TAIL, VALUE, commonTail, findCode } from './layout.js';
+import { TrieIterator, type Yield } from './iterator.js';
+import {
+  CAP,
+  COUNT,
+  HEADER,
+  LINEAR_SCAN,
+  NO_VALUE,
+  TAIL,
+  VALUE,
+  commonTail,
+  kidIndex,
+} from './layout.js';
 import { findSubtree, iterateAfter } from './seek.js';
 import { TrieStore } from './store.js';
 
@@ -8,10 +18,6 @@ export interface IterateOptions {
   /** Yield only keys that sort strictly after this key (a resume cursor). @default undefined (from the start) */
   after?: string;
 }
-
-const entryOf = <V>(key: string, value: V): [string, V] => [key, value];
-const keyOf = <V>(key: string, _value: V): string => key;
-const valueOf = <V>(_key: string, value: V): V => value;
 
 /**
  * A radix (path-compressed) trie from string keys to values of type `V`. Keys are any JS strings,
@@ -61,9 +67,8 @@ export class Trie<V> implements Iterable<[string, V]> {
     const n = key.length;
     while (i < n) {
       const words = store.pool.words;
-      const count = words[node + COUNT] as number;
       const codes = node + HEADER + (((words[node + TAIL] as number) + 1) >> 1);
-      const j = findCode(words, codes, count, key.charCodeAt(i));
+      const j = kidIndex(words, node, codes, key.charCodeAt(i));
       if (j < 0) {
         store.addLeaf(node, holder, -j - 1, key, i, value);
         this.added();
@@ -104,9 +109,8 @@ export class Trie<V> implements Iterable<[string, V]> {
     let i = 0;
     const n = key.length;
     while (i < n) {
-      const count = words[node + COUNT] as number;
       const codes = node + HEADER + (((words[node + TAIL] as number) + 1) >> 1);
-      const j = findCode(words, codes, count, key.charCodeAt(i));
+      const j = kidIndex(words, node, codes, key.charCodeAt(i));
       if (j < 0) return false;
       const kidHolder = codes + (words[node + CAP] as number) + j;
       const child = words[kidHolder] as number;
@@ -140,6 +144,7 @@ export class Trie<V> implements Iterable<[string, V]> {
     } else if (kids === 1) {
       store.mergeWithOnlyKid(node, holder);
     }
+    store.maybeCompact();
     return true;
   }
 
@@ -153,26 +158,35 @@ export class Trie<V> implements Iterable<[string, V]> {
 
   /** `[key, value]` pairs in key order, optionally only under `prefix` and after `options.after`. */
   entries(prefix = '', options?: IterateOptions): IterableIterator<[string, V]> {
-    return this.iterate(prefix, options, entryOf);
+    return this.iterate<[string, V]>(prefix, options, 'entries');
   }
 
   /** Keys in order, optionally only under `prefix` and after `options.after`. */
   keys(prefix = '', options?: IterateOptions): IterableIterator<string> {
-    return this.iterate(prefix, options, keyOf);
+    return this.iterate<string>(prefix, options, 'keys');
   }
 
   /** Values in key order, optionally only under `prefix` and after `options.after`. */
   values(prefix = '', options?: IterateOptions): IterableIterator<V> {
-    return this.iterate(prefix, options, valueOf);
+    return this.iterate<V>(prefix, options, 'values');
   }
 
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();
   }
 
+  /**
+   * Re-lays the trie out in key order for lookup locality and drops freed space. It also runs on its own
+   * whenever the storage has grown by half since the last time; call it after a bulk load for the best reads.
+   */
+  compact(): void {
+    this.store.compact();
+  }
+
   private added(): void {
     this.count++;
     this.store.epoch++;
+    this.store.maybeCompact();
   }
 
   /** The region of the node for exactly `key` (which may hold no value), or 0. */
@@ -187,12 +201,12 @@ export class Trie<V> implements Iterable<[string, V]> {
       const codes = node + HEADER + (((words[node + TAIL] as number) + 1) >> 1);
       const code = key.charCodeAt(i);
       let j = 0;
-      if (count <= 8) {
+      if (count <= LINEAR_SCAN) {
         // Inlined linear scan: this loop is the hottest code in the server.
         while (j < count && (words[codes + j] as number) < code) j++;
         if (j === count || words[codes + j] !== code) return 0;
       } else {
-        j = findCode(words, codes, count, code);
+        j = kidIndex(words, node, codes, code);
         if (j < 0) return 0;
       }
       node = words[codes + (words[node + CAP] as number) + j] as number;
@@ -215,15 +229,16 @@ export class Trie<V> implements Iterable<[string, V]> {
   private iterate<R>(
     prefix: string,
     options: IterateOptions | undefined,
-    project: Projection<V, R>,
+    yields: Yield,
   ): IterableIterator<R> {
     if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
     const store = this.store;
     const found = findSubtree(store, prefix);
-    if (found === undefined) return new TrieIterator<V, R>(store, project);
+    if (found === undefined) return new TrieIterator<V, R>(store, yields);
     const after = options?.after;
-    if (after !== undefined) return iterateAfter(store, found.node, found.path, after, project);
-    const it = new TrieIterator<V, R>(store, project);
+    if (after !== undefined)
+      return iterateAfter<V, R>(store, found.node, found.path, after, yields);
+    const it = new TrieIterator<V, R>(store, yields);
     it.push(found.node, found.path);
     return it;
   }

@@ -1,6 +1,17 @@
 import fc from 'fast-check';
 import { Trie } from '@triekv/trie';
-import { CAP, COUNT, HEADER, NO_VALUE, TAIL, VALUE, regionSize, tailWords } from '../src/layout.js';
+import {
+  CAP,
+  COUNT,
+  HEADER,
+  INDEX,
+  LINEAR_SCAN,
+  NO_VALUE,
+  TAIL,
+  VALUE,
+  regionSize,
+  tailWords,
+} from '../src/layout.js';
 import type { TrieStore } from '../src/store.js';
 
 /**
@@ -19,9 +30,28 @@ function checkInvariants<V>(trie: Trie<V>): void {
     if (isRoot) expect(tail).toBe(0);
     expect(count).toBeLessThanOrEqual(cap);
     regions.push([node, regionSize(tail, cap)]);
+    const table = words[node + INDEX] as number;
+    if (table !== 0) {
+      regions.push([table, 2 + (words[table + 1] as number)]);
+      expect(count).toBeGreaterThan(LINEAR_SCAN);
+    }
     const codes = node + HEADER + tailWords(tail);
     for (let j = 1; j < count; j++) {
       expect(words[codes + j] as number).toBeGreaterThan(words[codes + j - 1] as number);
+    }
+    if (table !== 0) {
+      // Every child is reachable through the table, and the table names no other child.
+      const base = words[table] as number;
+      const range = words[table + 1] as number;
+      let entries = 0;
+      for (let d = 0; d < range; d++) {
+        const entry = words[table + 2 + d] as number;
+        if (entry !== 0) {
+          entries++;
+          expect(words[codes + entry - 1]).toBe(base + d);
+        }
+      }
+      expect(entries).toBe(count);
     }
     const valued = words[node + VALUE] !== NO_VALUE;
     if (!isRoot && !valued) expect(count).toBeGreaterThanOrEqual(2);

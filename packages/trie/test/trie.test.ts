@@ -165,6 +165,21 @@ describe('Trie basics', () => {
     expect([...trie.keys()]).toEqual(sorted(model.keys()));
   });
 
+  it('keeps every key and value through an explicit compaction', () => {
+    const trie = new Trie<number>();
+    for (let i = 0; i < 3000; i++) trie.set(`k${(i * 7919) % 3000}`, i);
+    for (let i = 0; i < 3000; i += 3) trie.delete(`k${i}`);
+    const before = [...trie.entries()];
+    const it = trie.keys();
+    trie.compact();
+    expect(() => it.next()).toThrow(/changed during iteration/);
+    expect([...trie.entries()]).toEqual(before);
+    for (const [k, v] of before) expect(trie.get(k)).toBe(v);
+    trie.set('k0', -1);
+    expect(trie.get('k0')).toBe(-1);
+    expect(trie.size).toBe(before.length + 1);
+  });
+
   it('fails fast when the keys change under an open iterator, and resumes with after', () => {
     const trie = new Trie<number>([
       ['a', 1],

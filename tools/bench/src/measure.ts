@@ -11,6 +11,8 @@ export interface BatchPlan {
 }
 
 export const QUICK: BatchPlan = { iterations: 10, time: 500, warmupIterations: 3 };
+/** For batches of about a second: enough timed runs for a stable mean, without taking minutes. */
+export const MEDIUM: BatchPlan = { iterations: 5, time: 0, warmupIterations: 2 };
 export const HEAVY: BatchPlan = { iterations: 3, time: 0, warmupIterations: 1 };
 
 /**
@@ -60,3 +62,28 @@ export function heapBytesPerKey(build: () => unknown, keys: number): number {
 }
 
 const held: unknown[] = [];
+
+/**
+ * Times two tasks (the subject and its baseline) in alternating rounds and returns each one's median
+ * ns/op: drift in the machine's state (caches, page tables, other tenants) then hits both alike.
+ */
+export async function pairedNsPerOp(
+  subject: () => void,
+  baseline: () => void,
+  opsPerBatch: number,
+  plan: BatchPlan,
+  rounds = 3,
+): Promise<[number, number]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    a.push(await nsPerOp(subject, opsPerBatch, plan));
+    b.push(await nsPerOp(baseline, opsPerBatch, plan));
+  }
+  return [median(a), median(b)];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
