@@ -13,4 +13,5 @@ module.exports = {
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/tools/scripts/summary-reporter.js'],
 };
