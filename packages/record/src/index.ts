@@ -1,0 +1,49 @@
+/**
+ * @packageDocumentation
+ * The triekv record model and its text format. A record is a top-level key and a document; a document
+ * is an ordered map of unique string keys to values; a value is an int, a float, a string or a nested
+ * document. Ints and floats stay distinct (`17` and `17.0` differ), and ints beyond 2^53 stay exact as
+ * bigints. The reader is tolerant (`;` or `,`, `:` or `->`, `{}` or `[]`, double, single or typographic
+ * quotes, bare keys) and points at errors by line and column; the writer is canonical.
+ *
+ * @example
+ * ```ts
+ * import { parseRecord, formatRecord, formatDisplay, parsePath, valueAt } from '@triekv/record';
+ *
+ * const rec = parseRecord(`'person2': {'name': 'Mary', 'address': {'number': 12}}`);
+ * formatRecord(rec); // '"person2" : { "name" : "Mary" ; "address" : { "number" : 12 } }'
+ * const path = parsePath('person2.address.number');
+ * formatDisplay(path, valueAt(rec.value, path.slice(1))!); // 'person2.address.number : 12'
+ * ```
+ */
+export {
+  Float,
+  float,
+  isNumeric,
+  kindOf,
+  normalizeInt,
+  toNumber,
+  valueAt,
+  valuesEqual,
+  type Doc,
+  type KvRecord,
+  type Path,
+  type Value,
+  type ValueKind,
+} from './value.js';
+export {
+  DuplicateKeyError,
+  InvalidValueError,
+  LineTooLongError,
+  NotADocumentError,
+  ParseError,
+  RecordError,
+  SyntaxParseError,
+  TooDeepError,
+  type Position,
+} from './errors.js';
+export { parseRecord, parseValue, type ParseOptions } from './parse.js';
+export { formatDisplay, formatFloat, formatRecord, formatString, formatValue } from './format.js';
+export { PathError, formatPath, parsePath } from './path.js';
+export { readRecords, type ReadOptions, type ReadResult } from './read-records.js';
+export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { formatRecord, readRecords, type ReadResult } from '@triekv/record';
+
+const fixtures = join(__dirname, '..', '..', '..', 'test-fixtures', 'records');
+const fixture = (name: string): Buffer => readFileSync(join(fixtures, name));
+
+async function collect(
+  chunks: Iterable<Uint8Array | string>,
+  maxLineLength?: number,
+): Promise<ReadResult[]> {
+  const out: ReadResult[] = [];
+  const options = maxLineLength === undefined ? undefined : { maxLineLength };
+  for await (const result of readRecords(Readable.from(chunks, { objectMode: true }), options))
+    out.push(result);
+  return out;
+}
+
+const bytewise = (buffer: Buffer): Buffer[] => [...buffer].map((b) => Buffer.from([b]));
+const summary = (results: ReadResult[]): string[] =>
+  results.map((r) =>
+    'record' in r
+      ? `${r.line} ${formatRecord(r.record)}`
+      : `${r.line} ${r.error.code} ${r.error.message}`,
+  );
+
+describe('readRecords', () => {
+  it('reads the canonical fixture back to the same text', async () => {
+    const text = fixture('canonical.txt');
+    const results = await collect([text]);
+    expect(
+      results.map((r) => ('record' in r ? formatRecord(r.record) : r.error.message)).join('\n') +
+        '\n',
+    ).toBe(text.toString('utf8'));
+  });
+
+  it.each([
+    'canonical.txt',
+    'python-style.txt',
+    'arrow-style.txt',
+    'mixed-style.txt',
+    'malformed.txt',
+  ])('gives the same results for %s whole and split byte by byte', async (name) => {
+    const whole = summary(await collect([fixture(name)]));
+    expect(summary(await collect(bytewise(fixture(name))))).toEqual(whole);
+  });
+
+  it('reads every accepted style into the same model', async () => {
+    const python = summary(await collect([fixture('python-style.txt')]));
+    expect(python).toEqual([
+      '2 "key1" : { "age" : 3 ; "name" : "x" }',
+      '3 "key2" : { "height" : 1.75 ; "address" : { "street" : "Main" ; "level" : 2 } }',
+      '4 "key3" : {}',
+      '6 "key4" : { "name" : "O\'Brien" ; "level" : -7 }',
+    ]);
+    const arrow = summary(await collect([fixture('arrow-style.txt')]));
+    expect(arrow[1]).toBe(
+      '2 "person2" : { "name" : "Mary" ; "address" : { "street" : "Panepistimiou" ; "number" : 12 } }',
+    );
+    expect(summary(await collect([fixture('mixed-style.txt')]))).toEqual([
+      '1 "person1" : { "name" : "John" ; "age" : 22 }',
+      '2 "person2" : { "tabs" : 1 ; "commas" : 2 }',
+    ]);
+  });
+
+  it('reports each bad line with its number and reason, and keeps the good ones', async () => {
+    expect(summary(await collect([fixture('malformed.txt')]))).toEqual([
+      '1 "ok1" : { "a" : 1 }',
+      "2 SYNTAX line 2, col 20: expected '}' or ';'",
+      '3 NOT_A_DOCUMENT line 3, col 10: the value of a record must be a document ({ ... }), found a string',
+      '4 DUPLICATE_KEY line 4, col 22: duplicate key "a" in one document',
+      '5 "ok5" : { "b" : 2 }',
+      '6 SYNTAX line 6, col 18: expected a value (a number, a quoted string or a document)',
+      '7 SYNTAX line 7, col 18: unterminated string',
+    ]);
+  });
+
+  it('decodes multi-byte UTF-8 split across chunks', async () => {
+    const bytes = Buffer.from('"日本" : { "😀" : "é" }\n', 'utf8');
+    expect(summary(await collect(bytewise(bytes)))).toEqual(['1 "日本" : { "😀" : "é" }']);
+  });
+
+  it('drops an over-long line without buffering it, reports it, and reads on', async () => {
+    const long = `"big" : { "a" : "${'x'.repeat(500)}" }\n`;
+    const chunks = ['"a" : {}\n', ...long.match(/.{1,7}/gs)!, '"b" : {}'];
+    expect(summary(await collect(chunks, 100))).toEqual([
+      '1 "a" : {}',
+      '2 LINE_TOO_LONG line 2, col 101: line longer than 100 characters (the maxLineLength limit)',
+      '3 "b" : {}',
+    ]);
+  });
+
+  it('handles a last line without a newline, and an empty input', async () => {
+    expect(summary(await collect(['"a" : {}']))).toEqual(['1 "a" : {}']);
+    expect(await collect([])).toEqual([]);
+  });
+});
