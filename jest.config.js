@@ -13,5 +13,6 @@ module.exports = {
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/tools/scripts/jest-global-setup.js',
   reporters: ['default', '<rootDir>/tools/scripts/summary-reporter.js'],
 };
