@@ -27,7 +27,13 @@ export default tseslint.config(
         require: 'readonly',
         process: 'readonly',
         console: 'readonly',
+        __dirname: 'readonly',
       },
+    },
+    rules: {
+      ...tseslint.configs.disableTypeChecked.rules,
+      // Plain .js files here are CommonJS (bins, jest hooks): require is how they import.
+      '@typescript-eslint/no-require-imports': 'off',
     },
   },
 );
