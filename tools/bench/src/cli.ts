@@ -1,8 +1,12 @@
 #!/usr/bin/env node
+import { runDatagenBench } from './suites/datagen.js';
+import { runRecordBench } from './suites/record.js';
 import { runTrieBench } from './suites/trie.js';
 
 const suites: Record<string, () => Promise<void>> = {
   trie: runTrieBench,
+  record: runRecordBench,
+  datagen: runDatagenBench,
 };
 
 async function main(argv: string[]): Promise<void> {
