@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runDatagenBench } from './suites/datagen.js';
+import { runProtocolBench } from './suites/protocol.js';
 import { runRecordBench } from './suites/record.js';
 import { runTrieBench } from './suites/trie.js';
 
@@ -7,6 +8,7 @@ const suites: Record<string, () => Promise<void>> = {
   trie: runTrieBench,
   record: runRecordBench,
   datagen: runDatagenBench,
+  protocol: runProtocolBench,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,8 @@
+/** The protocol version this package speaks; sent in HELLO. */
+export const PROTOCOL_VERSION = 1;
+/** Largest frame body accepted or sent, in bytes. */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+/** Deepest document nesting accepted in a value (a record's document is depth 1). */
+export const DEFAULT_MAX_DEPTH = 64;
+/** Bytes in a frame header: the body length, big-endian. */
+export const HEADER_BYTES = 4;

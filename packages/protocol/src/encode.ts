@@ -1,0 +1,91 @@
+import type { Value } from '@triekv/record';
+import { RESERVE_START_SPACE } from 'msgpackr';
+import { packr } from './codec.js';
+import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { OPCODES, type Message, type OkReply } from './messages.js';
+
+/** Options for encoding. */
+export interface EncodeOptions {
+  /** Refuse to produce a frame body larger than this. @default 16 MiB */
+  maxFrameSize?: number;
+}
+
+const OK_FIELDS = [
+  'value',
+  'version',
+  'applied',
+  'appliedCount',
+  'ignoredCount',
+  'keys',
+  'entries',
+  'cursor',
+  'stats',
+  'server',
+] as const satisfies readonly (keyof OkReply)[];
+
+/** The positional array a message travels as: `[opcode, id, ...fields]`. */
+export function toWire(message: Message): unknown[] {
+  const op = OPCODES[message.type];
+  switch (message.type) {
+    case 'HELLO':
+      return [op, message.id, message.protocol, message.token ?? null, message.client ?? null];
+    case 'PING':
+    case 'STATS':
+      return [op, message.id];
+    case 'PUT':
+      return [op, message.id, message.key, message.value, message.version];
+    case 'PUT_BATCH':
+      return [op, message.id, message.records.map((r) => [r.key, r.value, r.version])];
+    case 'GET':
+      return [op, message.id, message.key];
+    case 'QUERY':
+      return [op, message.id, message.key, message.path];
+    case 'DELETE':
+      return [op, message.id, message.key, message.version];
+    case 'SCAN':
+      return [op, message.id, message.prefix, message.limit, message.after ?? null];
+    case 'EXPORT':
+      return [op, message.id, message.after ?? null, message.limit];
+    case 'OK': {
+      const fields = new Map<string, unknown>();
+      for (const name of OK_FIELDS) {
+        const field = message[name];
+        if (field === undefined) continue;
+        fields.set(
+          name,
+          name === 'entries' ? message.entries?.map((e) => [e.key, e.value, e.version]) : field,
+        );
+      }
+      return [op, message.id, fields];
+    }
+    case 'NOT_FOUND':
+      return [op, message.id, message.version ?? null];
+    case 'ERROR':
+      return [op, message.id, message.code, message.message];
+    default:
+      throw new TypeError(`unknown message type ${String((message as { type: unknown }).type)}`);
+  }
+}
+
+/** One frame: a 4-byte big-endian body length, then the message in msgpack. */
+export function encodeFrame(message: Message, options?: EncodeOptions): Uint8Array {
+  // msgpackr leaves HEADER_BYTES free at the start of its output: the length goes there, with no copy.
+  const frame = packr.pack(toWire(message), RESERVE_START_SPACE | HEADER_BYTES);
+  const length = frame.length - HEADER_BYTES;
+  const limit = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  if (length > limit) {
+    throw new ProtocolError(
+      ErrorCode.FRAME_TOO_LARGE,
+      `message of ${length} bytes exceeds the frame limit of ${limit} bytes`,
+      message.id,
+    );
+  }
+  frame.writeUInt32BE(length, 0);
+  return frame;
+}
+
+/** A value alone in msgpack (no frame), as the server may store it. */
+export function encodeValue(value: Value): Uint8Array {
+  return packr.pack(value);
+}

@@ -1,0 +1,157 @@
+import type { Doc, Value } from '@triekv/record';
+import type { Version } from './version.js';
+
+/** A record as carried by PUT_BATCH and EXPORT. */
+export interface WireRecord {
+  key: string;
+  value: Doc;
+  version: Version;
+}
+
+/** One EXPORT entry: a record, or a tombstone (`value: null`) with the version of its delete. */
+export interface ExportEntry {
+  key: string;
+  value: Doc | null;
+  version: Version;
+}
+
+/** What STATS reports: flat counters, and one level of named groups of counters. */
+export type Stats = Record<string, number | string | Record<string, number>>;
+
+/** What a server says about itself in reply to HELLO. */
+export interface ServerInfo {
+  protocol: number;
+  name: string;
+  id: string;
+}
+
+/** Opens a connection: the protocol version spoken, and the auth token when the server wants one. */
+export interface HelloRequest {
+  type: 'HELLO';
+  id: number;
+  protocol: number;
+  token?: string;
+  client?: string;
+}
+export interface PingRequest {
+  type: 'PING';
+  id: number;
+}
+/** Stores a record at a version; ignored (applied: false) when the stored version is newer. */
+export interface PutRequest {
+  type: 'PUT';
+  id: number;
+  key: string;
+  value: Doc;
+  version: Version;
+}
+/** Many PUTs in one message, for bulk loads. */
+export interface PutBatchRequest {
+  type: 'PUT_BATCH';
+  id: number;
+  records: WireRecord[];
+}
+export interface GetRequest {
+  type: 'GET';
+  id: number;
+  key: string;
+}
+/** The value at `path` inside the record `key` (an empty path is the whole document). */
+export interface QueryRequest {
+  type: 'QUERY';
+  id: number;
+  key: string;
+  path: string[];
+}
+/** Deletes a record at a version, leaving a tombstone with that version. */
+export interface DeleteRequest {
+  type: 'DELETE';
+  id: number;
+  key: string;
+  version: Version;
+}
+/** Live keys starting with `prefix`, sorted, at most `limit`, after the cursor `after`. */
+export interface ScanRequest {
+  type: 'SCAN';
+  id: number;
+  prefix: string;
+  limit: number;
+  after?: string;
+}
+export interface StatsRequest {
+  type: 'STATS';
+  id: number;
+}
+/** Records and tombstones with their versions, sorted by key, for repair: at most `limit`, after `after`. */
+export interface ExportRequest {
+  type: 'EXPORT';
+  id: number;
+  limit: number;
+  after?: string;
+}
+
+/** Success. Which fields are present depends on the request (see the README's table). */
+export interface OkReply {
+  type: 'OK';
+  id: number;
+  value?: Value;
+  version?: Version;
+  applied?: boolean;
+  appliedCount?: number;
+  ignoredCount?: number;
+  keys?: string[];
+  entries?: ExportEntry[];
+  cursor?: string;
+  stats?: Stats;
+  server?: ServerInfo;
+}
+/** The key (or path) does not exist; `version` is the tombstone's when the record was deleted. */
+export interface NotFoundReply {
+  type: 'NOT_FOUND';
+  id: number;
+  version?: Version;
+}
+/** The request failed; `code` is one of `ErrorCode` (or a newer one). */
+export interface ErrorReply {
+  type: 'ERROR';
+  id: number;
+  code: string;
+  message: string;
+}
+
+export type Request =
+  | HelloRequest
+  | PingRequest
+  | PutRequest
+  | PutBatchRequest
+  | GetRequest
+  | QueryRequest
+  | DeleteRequest
+  | ScanRequest
+  | StatsRequest
+  | ExportRequest;
+export type Reply = OkReply | NotFoundReply | ErrorReply;
+export type Message = Request | Reply;
+export type MessageType = Message['type'];
+
+/** Wire opcodes: the first element of every message array. Never reuse a number. */
+export const OPCODES: Readonly<Record<MessageType, number>> = {
+  HELLO: 1,
+  PING: 2,
+  PUT: 3,
+  PUT_BATCH: 4,
+  GET: 5,
+  QUERY: 6,
+  DELETE: 7,
+  SCAN: 8,
+  STATS: 9,
+  EXPORT: 10,
+  OK: 64,
+  NOT_FOUND: 65,
+  ERROR: 66,
+};
+
+/** Whether a message is a request (as opposed to a reply). */
+export function isRequest(message: Message): message is Request {
+  return OPCODES[message.type] < 64;
+}
