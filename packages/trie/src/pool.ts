@@ -6,10 +6,13 @@ export class RegionPool {
   /** The backing array; replaced (never shrunk) when it grows, so re-read it after `alloc`. */
   words: Int32Array;
   private top = 1;
-  /** Free-list heads for small sizes, indexed by size; a free region's first word links to the next. */
-  private readonly smallFree = new Int32Array(SMALL_SIZES);
+  /**
+   * Free-list heads for small sizes, indexed by size; a free region's first word links to the next.
+   * Made on the first free and grown as needed: a small trie (one per stored document) never pays for it.
+   */
+  private smallFree: Int32Array | null = null;
   /** Free-list heads for larger sizes (rare: nodes with very many children). */
-  private readonly largeFree = new Map<number, number>();
+  private largeFree: Map<number, number> | null = null;
 
   constructor(initialWords = 16) {
     this.words = new Int32Array(initialWords);
@@ -22,18 +25,19 @@ export class RegionPool {
 
   /** A region of `size` words; its contents are unspecified. */
   alloc(size: number): number {
+    const small = this.smallFree;
     if (size < SMALL_SIZES) {
-      const head = this.smallFree[size] as number;
+      const head = small !== null && size < small.length ? (small[size] as number) : 0;
       if (head !== 0) {
-        this.smallFree[size] = this.words[head] as number;
+        (small as Int32Array)[size] = this.words[head] as number;
         return head;
       }
     } else {
-      const head = this.largeFree.get(size);
+      const head = this.largeFree?.get(size);
       if (head !== undefined) {
         const next = this.words[head] as number;
-        if (next === 0) this.largeFree.delete(size);
-        else this.largeFree.set(size, next);
+        if (next === 0) this.largeFree?.delete(size);
+        else this.largeFree?.set(size, next);
         return head;
       }
     }
@@ -45,12 +49,22 @@ export class RegionPool {
 
   /** Returns a region of `size` words for reuse. */
   free(at: number, size: number): void {
+    // A tiny pool (a trie of a few keys, like most stored documents) keeps no free lists: what it would
+    // save is smaller than the lists, and compaction reclaims it anyway.
+    if (this.words.length < TINY_POOL) return;
     if (size < SMALL_SIZES) {
-      this.words[at] = this.smallFree[size] as number;
-      this.smallFree[size] = at;
+      let small = this.smallFree;
+      if (small === null || size >= small.length) {
+        const grown = new Int32Array(Math.min(SMALL_SIZES, Math.max(64, 2 * size)));
+        if (small !== null) grown.set(small);
+        small = this.smallFree = grown;
+      }
+      this.words[at] = small[size] as number;
+      small[size] = at;
     } else {
-      this.words[at] = this.largeFree.get(size) ?? 0;
-      this.largeFree.set(size, at);
+      const large = (this.largeFree ??= new Map());
+      this.words[at] = large.get(size) ?? 0;
+      large.set(size, at);
     }
   }
 
@@ -63,3 +77,4 @@ export class RegionPool {
 }
 
 const SMALL_SIZES = 1024;
+const TINY_POOL = 256;

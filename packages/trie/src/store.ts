@@ -20,7 +20,7 @@ import {
  * A "holder" is the pool index of the word that points at a node (-1 for the root).
  */
 export class TrieStore<V> {
-  pool = new RegionPool();
+  pool: RegionPool;
   values: (V | undefined)[] = [];
   private freeSlots: number[] = [];
   root: number;
@@ -29,7 +29,9 @@ export class TrieStore<V> {
   /** Pool size at which the next automatic compaction runs. */
   private compactAt = MIN_COMPACT_WORDS;
 
-  constructor() {
+  /** `initialWords`: a size hint for the pool, so a trie built from known entries allocates once. */
+  constructor(initialWords?: number) {
+    this.pool = new RegionPool(initialWords);
     this.root = this.allocNode(0, 0);
   }
 

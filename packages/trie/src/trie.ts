@@ -9,9 +9,20 @@ import {
   VALUE,
   commonTail,
   kidIndex,
+  regionSize,
 } from './layout.js';
 import { findSubtree, iterateAfter } from './seek.js';
 import { TrieStore } from './store.js';
+
+/**
+ * Pool words that entries are likely to need (a root with room for every key as a child, one leaf per
+ * key, a quarter more for branch points), so a small trie built in one go allocates its pool once.
+ */
+function estimateWords(entries: readonly (readonly [string, unknown])[]): number {
+  let words = 1 + regionSize(0, entries.length);
+  for (const [key] of entries) words += regionSize(Math.max(0, key.length - 1), 0);
+  return Math.ceil(words * 1.25);
+}
 
 /** Options for the iteration methods. */
 export interface IterateOptions {
@@ -31,6 +42,8 @@ export class Trie<V> implements Iterable<[string, V]> {
 
   /** Builds a trie holding the given entries (later duplicates win, as with `Map`). */
   constructor(entries?: Iterable<readonly [string, V]>) {
+    if (Array.isArray(entries))
+      this.store = new TrieStore<V>(estimateWords(entries as [string, V][]));
     if (entries !== undefined) for (const [key, value] of entries) this.set(key, value);
   }
 
