@@ -62,7 +62,7 @@ export class RegionPool {
       this.words[at] = small[size] as number;
       small[size] = at;
     } else {
-      const large = (this.largeFree ??= new Map());
+      const large = (this.largeFree ??= new Map<number, number>());
       this.words[at] = large.get(size) ?? 0;
       large.set(size, at);
     }
