@@ -1,0 +1,18 @@
+/** Address the server binds by default: loopback only. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Largest request frame, in bytes (a larger one closes that connection). */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+/** Most open connections; further ones are refused. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Close a connection idle this long (ms); 0 never does. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 0;
+/** Longest key (top-level or nested), in UTF-16 code units. */
+export const DEFAULT_MAX_KEY_LENGTH = 64 * 1024;
+/** Deepest document nesting accepted. */
+export const DEFAULT_MAX_DEPTH = 64;
+/** Most keys one SCAN or EXPORT returns (a larger limit is clamped, and a cursor says there is more). */
+export const DEFAULT_MAX_SCAN = 10_000;
+/** Stop reading from a client whose unsent replies exceed this many bytes (it reads too slowly). */
+export const DEFAULT_WRITE_HIGH_WATER = 4 * 1024 * 1024;
+/** How long `close()` waits for connections to drain before cutting them (ms). */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;

@@ -1,0 +1,139 @@
+import {
+  ErrorCode,
+  PROTOCOL_VERSION,
+  type Reply,
+  type Request,
+  type ServerInfo,
+  type Stats,
+  type Version,
+} from '@triekv/protocol';
+import type { Store } from './store.js';
+
+/** What the handler needs besides the request: the store, the limits, and how to describe the server. */
+export interface HandlerContext {
+  store: Store;
+  maxKeyLength: number;
+  maxScan: number;
+  info: ServerInfo;
+  stats: () => Stats;
+}
+
+const error = (id: number, code: string, message: string): Reply => ({
+  type: 'ERROR',
+  id,
+  code,
+  message,
+});
+
+function tooLong(key: string, max: number): boolean {
+  return key.length > max;
+}
+
+/** Longest key anywhere in a document, to enforce `maxKeyLength` on nested keys too. */
+function longestKey(doc: Map<string, unknown>): number {
+  let longest = 0;
+  for (const [key, value] of doc) {
+    longest = Math.max(
+      longest,
+      key.length,
+      value instanceof Map ? longestKey(value as Map<string, unknown>) : 0,
+    );
+  }
+  return longest;
+}
+
+/**
+ * Answers one request (after authentication) against the store. Pure apart from the store: no I/O, so
+ * it is tested without sockets. HELLO's protocol and auth checks happen in the connection.
+ */
+export function handle(request: Request, ctx: HandlerContext): Reply {
+  const { id } = request;
+  switch (request.type) {
+    case 'HELLO':
+      if (request.protocol !== PROTOCOL_VERSION) {
+        return error(
+          id,
+          ErrorCode.PROTOCOL_VERSION,
+          `protocol ${request.protocol} not supported (this server speaks ${PROTOCOL_VERSION})`,
+        );
+      }
+      return { type: 'OK', id, server: ctx.info };
+    case 'PING':
+      return { type: 'OK', id };
+    case 'GET':
+    case 'QUERY': {
+      if (tooLong(request.key, ctx.maxKeyLength))
+        return error(id, ErrorCode.LIMIT, `key longer than ${ctx.maxKeyLength}`);
+      const result =
+        request.type === 'GET'
+          ? ctx.store.get(request.key)
+          : ctx.store.query(request.key, request.path);
+      if (result.found) return { type: 'OK', id, value: result.value, version: result.version };
+      return result.version === undefined
+        ? { type: 'NOT_FOUND', id }
+        : { type: 'NOT_FOUND', id, version: result.version };
+    }
+    case 'PUT': {
+      const limit = checkRecord(request.key, request.value, ctx.maxKeyLength);
+      if (limit !== undefined) return error(id, ErrorCode.LIMIT, limit);
+      const result = ctx.store.put(request.key, request.value, request.version);
+      return { type: 'OK', id, applied: result.applied, version: result.version };
+    }
+    case 'PUT_BATCH': {
+      // Check the whole batch first: it is applied entirely or refused entirely.
+      for (const r of request.records) {
+        const limit = checkRecord(r.key, r.value, ctx.maxKeyLength);
+        if (limit !== undefined)
+          return error(
+            id,
+            ErrorCode.LIMIT,
+            `record ${JSON.stringify(r.key.slice(0, 40))}: ${limit}`,
+          );
+      }
+      let appliedCount = 0;
+      for (const r of request.records)
+        if (ctx.store.put(r.key, r.value, r.version).applied) appliedCount++;
+      return { type: 'OK', id, appliedCount, ignoredCount: request.records.length - appliedCount };
+    }
+    case 'DELETE': {
+      if (tooLong(request.key, ctx.maxKeyLength))
+        return error(id, ErrorCode.LIMIT, `key longer than ${ctx.maxKeyLength}`);
+      const result = ctx.store.delete(request.key, request.version);
+      if (!result.existed && result.applied)
+        return { type: 'NOT_FOUND', id, version: request.version };
+      return { type: 'OK', id, applied: result.applied, version: result.version };
+    }
+    case 'SCAN': {
+      const page = ctx.store.scan(
+        request.prefix,
+        Math.min(request.limit, ctx.maxScan),
+        request.after,
+      );
+      return {
+        type: 'OK',
+        id,
+        keys: page.keys,
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      };
+    }
+    case 'EXPORT': {
+      const page = ctx.store.export(Math.min(request.limit, ctx.maxScan), request.after);
+      return {
+        type: 'OK',
+        id,
+        entries: page.entries,
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      };
+    }
+    case 'STATS':
+      return { type: 'OK', id, stats: ctx.stats() };
+  }
+}
+
+function checkRecord(key: string, value: Map<string, unknown>, max: number): string | undefined {
+  if (tooLong(key, max)) return `key longer than ${max}`;
+  if (longestKey(value) > max) return `a document key is longer than ${max}`;
+  return undefined;
+}
+
+export type { Version };

@@ -1,0 +1,23 @@
+/**
+ * @packageDocumentation
+ * The triekv server as a library: a TCP listener speaking the triekv protocol over a record store indexed
+ * only by tries (the top-level keys, and the keys inside every stored document). Every record carries a
+ * version; older writes are ignored and deletes leave tombstones. Bad input is answered with an ERROR and
+ * never stops the server. `kv-server` is a thin command line over it.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from '@triekv/server';
+ *
+ * const server = createServer({ host: '127.0.0.1', port: 0 });
+ * const { host, port } = await server.listen();
+ * console.log(`listening on ${host}:${port}`);
+ * process.once('SIGTERM', () => void server.close());
+ * ```
+ */
+export { KvServer, createServer, type ServerOptions, type ServerStatus } from './server.js';
+export { Store, type ReadResult, type WriteResult } from './store.js';
+export { StoredDoc, toDoc, toStored } from './stored-doc.js';
+export { handle, type HandlerContext } from './handler.js';
+export { ListenError, ServerError, ServerStateError } from './errors.js';
+export * as defaults from './defaults.js';

@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server,
+  type Socket,
+} from 'node:net';
+import { encodeFrame, ErrorCode, PROTOCOL_VERSION, type Stats } from '@triekv/protocol';
+import pino, { type Logger } from 'pino';
+import { Connection, type ConnectionContext } from './connection.js';
+import {
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_MAX_KEY_LENGTH,
+  DEFAULT_MAX_SCAN,
+  DEFAULT_WRITE_HIGH_WATER,
+} from './defaults.js';
+import { ListenError, ServerStateError } from './errors.js';
+import { Counters } from './stats.js';
+import { Store } from './store.js';
+
+/** Options for `createServer`; every field is optional. */
+export interface ServerOptions {
+  /** Address to bind. @default '127.0.0.1' */
+  host?: string;
+  /** Port to bind; 0 picks a free one (see `address()`). @default 0 */
+  port?: number;
+  /** When set, a connection must send HELLO with this token before anything else. @default undefined */
+  authToken?: string;
+  /** Largest request frame in bytes; a larger one closes that connection. @default 16 MiB */
+  maxFrameSize?: number;
+  /** Most open connections; more are refused with an ERROR. @default 10000 */
+  maxConnections?: number;
+  /** Close connections idle this many ms; 0 never. @default 0 */
+  idleTimeoutMs?: number;
+  /** Longest key, top-level or nested. @default 65536 */
+  maxKeyLength?: number;
+  /** Deepest document nesting. @default 64 */
+  maxDepth?: number;
+  /** Most keys per SCAN or EXPORT page. @default 10000 */
+  maxScan?: number;
+  /** Unsent reply bytes past which a connection stops being read. @default 4 MiB */
+  writeHighWater?: number;
+  /** How long `close()` lets connections drain before cutting them, in ms. @default 5000 */
+  closeTimeoutMs?: number;
+  /** A pino logger. @default a silent one */
+  logger?: Logger;
+  /** Name reported in HELLO and STATS. @default 'triekv' */
+  name?: string;
+}
+
+export type ServerStatus = 'new' | 'listening' | 'closing' | 'closed';
+
+function checkOptions(options: ServerOptions): void {
+  const counts: (keyof ServerOptions)[] = [
+    'port',
+    'maxFrameSize',
+    'maxConnections',
+    'idleTimeoutMs',
+    'maxKeyLength',
+    'maxDepth',
+    'maxScan',
+    'writeHighWater',
+    'closeTimeoutMs',
+  ];
+  for (const name of counts) {
+    const v = options[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
+      throw new TypeError(`options.${name} must be a whole number >= 0, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (options.port !== undefined && options.port > 65535)
+    throw new TypeError('options.port must be <= 65535');
+  if (
+    options.authToken !== undefined &&
+    (typeof options.authToken !== 'string' || options.authToken.length === 0)
+  ) {
+    throw new TypeError('options.authToken must be a non-empty string');
+  }
+}
+
+/**
+ * A triekv server: a TCP listener speaking the triekv protocol over a trie-indexed record store.
+ * `listen()` to start, `close()` to stop gracefully; usable in-process.
+ */
+export class KvServer {
+  readonly store = new Store();
+  readonly id = randomUUID();
+  private readonly options: ServerOptions;
+  private readonly counters = new Counters();
+  private readonly connections = new Set<Connection>();
+  private readonly ctx: ConnectionContext;
+  private tcp: Server | undefined;
+  private state: ServerStatus = 'new';
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ServerOptions = {}) {
+    checkOptions(options);
+    this.options = options;
+    const log = options.logger ?? pino({ level: 'silent' });
+    this.ctx = {
+      store: this.store,
+      authToken: options.authToken,
+      maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+      maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+      maxKeyLength: options.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
+      maxScan: options.maxScan ?? DEFAULT_MAX_SCAN,
+      writeHighWater: options.writeHighWater ?? DEFAULT_WRITE_HIGH_WATER,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      counters: this.counters,
+      log,
+      info: { protocol: PROTOCOL_VERSION, name: options.name ?? 'triekv', id: this.id },
+      stats: () => this.stats(),
+    };
+  }
+
+  get status(): ServerStatus {
+    return this.state;
+  }
+
+  /** Binds and starts accepting connections. Rejects with a `ListenError` when the address is unusable. */
+  async listen(): Promise<{ host: string; port: number }> {
+    if (this.state !== 'new')
+      throw new ServerStateError(`cannot listen: the server is ${this.state}`);
+    const host = this.options.host ?? DEFAULT_HOST;
+    const port = this.options.port ?? 0;
+    const tcp = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.tcp = tcp;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        const where = `${host}:${port}`;
+        const reason =
+          error.code === 'EADDRINUSE'
+            ? `${where} is already in use`
+            : error.code === 'EACCES'
+              ? `not permitted to listen on ${where}`
+              : error.code === 'EADDRNOTAVAIL'
+                ? `${host} is not an address of this machine`
+                : `cannot listen on ${where}: ${error.message}`;
+        reject(new ListenError(reason, error.code ?? 'UNKNOWN', { cause: error }));
+      };
+      tcp.once('error', onError);
+      tcp.listen(port, host, () => {
+        tcp.off('error', onError);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      this.state = 'closed';
+      throw error;
+    });
+    tcp.on('error', (error) => this.ctx.log.error({ err: error }, 'listener error'));
+    this.state = 'listening';
+    const address = this.address();
+    this.ctx.log.info(address, 'listening');
+    return address;
+  }
+
+  /** Where the server listens (the real port when 0 was asked for). */
+  address(): { host: string; port: number } {
+    const address = this.tcp?.address() as AddressInfo | null | undefined;
+    if (address === null || address === undefined)
+      throw new ServerStateError('the server is not listening');
+    return { host: address.address, port: address.port };
+  }
+
+  /**
+   * Stops gracefully: stops accepting, lets every connection finish what it already received and send
+   * the replies, then closes them (cutting any still open after `closeTimeoutMs`). Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    if (this.state === 'new') {
+      this.state = 'closed';
+      return (this.closing = Promise.resolve());
+    }
+    this.state = 'closing';
+    this.closing = (async () => {
+      const stopped = new Promise<void>((resolve) => this.tcp?.close(() => resolve()));
+      for (const connection of this.connections) connection.end();
+      const drained = Promise.all([...this.connections].map((c) => c.closed));
+      const timeout = this.options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const cut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          for (const connection of this.connections) connection.socket.destroy();
+          resolve();
+        }, timeout);
+      });
+      await Promise.race([drained, cut]);
+      clearTimeout(timer);
+      await stopped;
+      this.state = 'closed';
+      this.ctx.log.info('closed');
+    })();
+    return this.closing;
+  }
+
+  /** What STATS reports: keys, tombstones, memory, connections, ops by type, uptime. */
+  stats(): Stats {
+    const memory = process.memoryUsage();
+    const c = this.counters;
+    return {
+      name: this.ctx.info.name,
+      id: this.id,
+      keys: this.store.size,
+      tombstones: this.store.tombstones,
+      connections: c.connections,
+      connectionsTotal: c.connectionsTotal,
+      connectionsRefused: c.connectionsRefused,
+      errors: c.errors,
+      bytesIn: c.bytesIn,
+      bytesOut: c.bytesOut,
+      uptimeSeconds: Math.floor((Date.now() - c.started) / 1000),
+      memoryRssBytes: memory.rss,
+      memoryHeapUsedBytes: memory.heapUsed,
+      memoryExternalBytes: memory.external + memory.arrayBuffers,
+      ops: c.opsByType(),
+    };
+  }
+
+  private accept(socket: Socket): void {
+    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (this.state !== 'listening' || this.connections.size >= max) {
+      this.counters.connectionsRefused++;
+      const message =
+        this.state === 'listening'
+          ? `too many connections (limit ${max})`
+          : 'the server is shutting down';
+      const code = this.state === 'listening' ? ErrorCode.LIMIT : ErrorCode.SHUTTING_DOWN;
+      socket.on('error', () => undefined);
+      socket.end(encodeFrame({ type: 'ERROR', id: 0, code, message }));
+      return;
+    }
+    const connection = new Connection(socket, this.ctx);
+    this.connections.add(connection);
+    this.counters.connections++;
+    this.counters.connectionsTotal++;
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      this.counters.connections--;
+    });
+  }
+}
+
+/** Creates a server (not yet listening). */
+export function createServer(options?: ServerOptions): KvServer {
+  return new KvServer(options);
+}

@@ -1,0 +1,67 @@
+import { Trie } from '@triekv/trie';
+import type { Doc, Float, Value } from '@triekv/record';
+
+/** A stored value: a scalar as is, a document as a `StoredDoc`. */
+export type StoredValue = number | bigint | Float | string | StoredDoc;
+
+/**
+ * A document as the server keeps it: its keys indexed by a trie (key → slot), and its values in the
+ * order the keys were written, so a read gives the document back in its own key order.
+ */
+export class StoredDoc {
+  constructor(
+    readonly index: Trie<number>,
+    readonly values: StoredValue[],
+  ) {}
+
+  /** Number of keys. */
+  get size(): number {
+    return this.values.length;
+  }
+
+  /** The value under `key` in this document (not nested), or undefined. */
+  get(key: string): StoredValue | undefined {
+    const slot = this.index.get(key);
+    return slot === undefined ? undefined : this.values[slot];
+  }
+}
+
+/** Builds the stored (trie-indexed) form of a document. */
+export function toStored(doc: Doc): StoredDoc {
+  const entries: [string, number][] = [];
+  const values: StoredValue[] = [];
+  for (const [key, value] of doc) {
+    entries.push([key, values.length]);
+    values.push(value instanceof Map ? toStored(value) : value);
+  }
+  return new StoredDoc(new Trie(entries), values);
+}
+
+/** Rebuilds a document (a `Map` in written key order) from its stored form. */
+export function toDoc(stored: StoredDoc): Doc {
+  const keys = new Array<string>(stored.values.length);
+  for (const [key, slot] of stored.index.entries()) keys[slot] = key;
+  const doc: Doc = new Map();
+  for (let slot = 0; slot < keys.length; slot++) {
+    const value = stored.values[slot] as StoredValue;
+    doc.set(keys[slot] as string, value instanceof StoredDoc ? toDoc(value) : value);
+  }
+  return doc;
+}
+
+/** Follows `path` trie by trie; undefined when a key is missing or a non-document is in the way. */
+export function lookup(doc: StoredDoc, path: readonly string[]): StoredValue | undefined {
+  let current: StoredValue = doc;
+  for (const key of path) {
+    if (!(current instanceof StoredDoc)) return undefined;
+    const next = current.get(key);
+    if (next === undefined) return undefined;
+    current = next;
+  }
+  return current;
+}
+
+/** A stored value back as a record value. */
+export function toValue(value: StoredValue): Value {
+  return value instanceof StoredDoc ? toDoc(value) : value;
+}

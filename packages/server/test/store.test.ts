@@ -1,0 +1,121 @@
+import { Store } from '@triekv/server';
+import { formatValue, parseValue, type Doc } from '@triekv/record';
+import type { Version } from '@triekv/protocol';
+import { StoredDoc, toStored } from '../src/stored-doc.js';
+
+const doc = (text: string): Doc => parseValue(text) as Doc;
+const v = (wall: number, counter = 0, node = 'n'): Version => [wall, counter, node];
+
+describe('Store', () => {
+  it('returns records whole, in their own key order, with types intact', () => {
+    const store = new Store();
+    const text =
+      '{ "name" : "Mary" ; "h" : 17.0 ; "address" : { "street" : "Panepistimiou" ; "number" : 12 } ; "a" : {} }';
+    expect(store.put('person2', doc(text), v(1)).applied).toBe(true);
+    const result = store.get('person2');
+    expect(result.found && formatValue(result.value)).toBe(text);
+    expect(result.version).toEqual(v(1));
+  });
+
+  it('indexes every nested document with a trie', () => {
+    const stored = toStored(doc('{ "a" : { "b" : { "c" : 1 } } ; "d" : 2 }'));
+    expect(stored).toBeInstanceOf(StoredDoc);
+    expect(stored.index.constructor.name).toBe('Trie');
+    const inner = stored.get('a') as StoredDoc;
+    expect(inner.index.constructor.name).toBe('Trie');
+    expect((inner.get('b') as StoredDoc).index.constructor.name).toBe('Trie');
+  });
+
+  it('answers QUERY by walking the tries', () => {
+    const store = new Store();
+    store.put('p', doc('{ "address" : { "number" : 12 ; "street" : "x" } ; "n" : 1 }'), v(1));
+    const q = (path: string[]): string => {
+      const r = store.query('p', path);
+      return r.found ? formatValue(r.value) : 'NOT FOUND';
+    };
+    expect(q(['address', 'number'])).toBe('12');
+    expect(q(['address'])).toBe('{ "number" : 12 ; "street" : "x" }');
+    expect(q([])).toBe('{ "address" : { "number" : 12 ; "street" : "x" } ; "n" : 1 }');
+    expect(q(['address', 'missing'])).toBe('NOT FOUND');
+    expect(q(['n', 'deeper'])).toBe('NOT FOUND');
+    expect(store.query('nobody', ['x']).found).toBe(false);
+  });
+
+  it('ignores writes older than (or as old as) the stored version, and says so', () => {
+    const store = new Store();
+    store.put('k', doc('{ "v" : 2 }'), v(2));
+    expect(store.put('k', doc('{ "v" : 1 }'), v(1))).toEqual({
+      applied: false,
+      version: v(2),
+      existed: true,
+    });
+    expect(store.put('k', doc('{ "v" : 9 }'), v(2))).toMatchObject({ applied: false });
+    expect(store.put('k', doc('{ "v" : 3 }'), v(2, 1))).toMatchObject({
+      applied: true,
+      version: v(2, 1),
+    });
+    const r = store.get('k');
+    expect(r.found && formatValue(r.value)).toBe('{ "v" : 3 }');
+  });
+
+  it('leaves tombstones that hide the record and block older writes', () => {
+    const store = new Store();
+    store.put('k', doc('{ "v" : 1 }'), v(1));
+    expect(store.delete('k', v(2))).toEqual({ applied: true, version: v(2), existed: true });
+    expect(store.get('k')).toEqual({ found: false, version: v(2) });
+    expect(store.size).toBe(0);
+    expect(store.tombstones).toBe(1);
+    // A stale replica's write cannot resurrect it; a newer one can.
+    expect(store.put('k', doc('{ "v" : 1 }'), v(1)).applied).toBe(false);
+    expect(store.get('k').found).toBe(false);
+    expect(store.put('k', doc('{ "v" : 3 }'), v(3)).applied).toBe(true);
+    expect(store.size).toBe(1);
+    expect(store.tombstones).toBe(0);
+    // A delete older than the record is ignored.
+    expect(store.delete('k', v(2))).toMatchObject({ applied: false, existed: true });
+    // Deleting a key never seen still records the tombstone.
+    expect(store.delete('never', v(5))).toEqual({ applied: true, version: v(5), existed: false });
+    expect(store.put('never', doc('{}'), v(4)).applied).toBe(false);
+  });
+
+  it('scans live keys by prefix in order, page by page, skipping tombstones', () => {
+    const store = new Store();
+    for (let i = 0; i < 25; i++) store.put(`key${i}`, doc('{}'), v(1));
+    store.put('other', doc('{}'), v(1));
+    store.delete('key5', v(2));
+    const all: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = store.scan('key', 7, after);
+      all.push(...page.keys);
+      if (page.cursor === undefined) break;
+      expect(page.keys).toHaveLength(7);
+      after = page.cursor;
+    }
+    const expected = Array.from({ length: 25 }, (_, i) => `key${i}`)
+      .filter((k) => k !== 'key5')
+      .sort();
+    expect(all).toEqual(expected);
+    expect(store.scan('zzz', 10).keys).toEqual([]);
+    expect(store.scan('key', 0)).toEqual({ keys: [] });
+    // Exactly `limit` keys left: no cursor, no empty extra page.
+    expect(store.scan('other', 1)).toEqual({ keys: ['other'] });
+  });
+
+  it('exports records and tombstones with versions, for repair', () => {
+    const store = new Store();
+    store.put('a', doc('{ "x" : 1 }'), v(1));
+    store.put('b', doc('{}'), v(1));
+    store.delete('b', v(2));
+    store.put('c', doc('{}'), v(3));
+    const first = store.export(2);
+    expect(
+      first.entries.map((e) => [e.key, e.value === null ? null : formatValue(e.value), e.version]),
+    ).toEqual([
+      ['a', '{ "x" : 1 }', v(1)],
+      ['b', null, v(2)],
+    ]);
+    expect(first.cursor).toBe('b');
+    expect(store.export(2, first.cursor).entries.map((e) => e.key)).toEqual(['c']);
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * @packageDocumentation
+ * Private test helpers shared by the triekv test suites: `RawClient` (a bare protocol client),
+ * `startServer` (in-process), `startServerProcess` (a real kv-server process) and `waitFor`.
+ *
+ * @example
+ * ```ts
+ * const { server, port } = await startServer();
+ * const client = await RawClient.connect(port);
+ * await client.request({ type: 'PING' });
+ * await client.close();
+ * await server.close();
+ * ```
+ */
+export { RawClient, type Outgoing } from './raw-client.js';
+export { startServer, startServerProcess, type ServerProcess } from './servers.js';
+export { waitFor } from './wait-for.js';

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createServer, type KvServer, type ServerOptions } from '@triekv/server';
+
+/** Starts an in-process server on 127.0.0.1, port 0. Close it with `server.close()`. */
+export async function startServer(
+  options: ServerOptions = {},
+): Promise<{ server: KvServer; port: number }> {
+  const server = createServer({ host: '127.0.0.1', port: 0, ...options });
+  const { port } = await server.listen();
+  return { server, port };
+}
+
+/** A kv-server running as a real process. */
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code (or the signal name) once the process has ended. */
+  exited: Promise<number | string>;
+  /** Sends a signal (SIGKILL, SIGTERM, SIGSTOP, ...). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const BIN = join(__dirname, '..', '..', 'kv-server', 'bin', 'kv-server.js');
+
+/** Spawns `kv-server -p 0 ...args` and waits for its `listening on HOST:PORT` line. */
+export function startServerProcess(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [BIN, '-a', '127.0.0.1', '-p', '0', '--log-level', 'warn', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return new Promise((resolve, reject) => {
+    const onData = (): void => {
+      const match = /listening on [^\s]+:(\d+)\n/.exec(out);
+      if (match === null) return;
+      child.stdout.off('data', onData);
+      resolve({
+        child,
+        port: Number(match[1]),
+        stdout: () => out,
+        stderr: () => err,
+        exited,
+        kill: (signal = 'SIGTERM') => void child.kill(signal),
+      });
+    };
+    child.stdout.on('data', onData);
+    void exited.then((code) =>
+      reject(new Error(`kv-server exited (${code}) before listening: ${err}`)),
+    );
+  });
+}
