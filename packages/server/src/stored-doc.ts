@@ -5,12 +5,14 @@ import type { Doc, Float, Value } from '@triekv/record';
 export type StoredValue = number | bigint | Float | string | StoredDoc;
 
 /**
- * A document as the server keeps it: its keys indexed by a trie (key → slot), and its values in the
- * order the keys were written, so a read gives the document back in its own key order.
+ * A document as the server keeps it: its keys indexed by a trie (key → slot, the only lookup there is),
+ * and its keys and values in the order they were written, so a read gives the document back in its own
+ * key order without walking the trie.
  */
 export class StoredDoc {
   constructor(
     readonly index: Trie<number>,
+    readonly keys: string[],
     readonly values: StoredValue[],
   ) {}
 
@@ -29,18 +31,19 @@ export class StoredDoc {
 /** Builds the stored (trie-indexed) form of a document. */
 export function toStored(doc: Doc): StoredDoc {
   const entries: [string, number][] = [];
+  const keys: string[] = [];
   const values: StoredValue[] = [];
   for (const [key, value] of doc) {
     entries.push([key, values.length]);
+    keys.push(key);
     values.push(value instanceof Map ? toStored(value) : value);
   }
-  return new StoredDoc(new Trie(entries), values);
+  return new StoredDoc(new Trie(entries), keys, values);
 }
 
 /** Rebuilds a document (a `Map` in written key order) from its stored form. */
 export function toDoc(stored: StoredDoc): Doc {
-  const keys = new Array<string>(stored.values.length);
-  for (const [key, slot] of stored.index.entries()) keys[slot] = key;
+  const { keys } = stored;
   const doc: Doc = new Map();
   for (let slot = 0; slot < keys.length; slot++) {
     const value = stored.values[slot] as StoredValue;

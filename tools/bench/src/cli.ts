@@ -2,6 +2,7 @@
 import { runDatagenBench } from './suites/datagen.js';
 import { runProtocolBench } from './suites/protocol.js';
 import { runRecordBench } from './suites/record.js';
+import { runServerBench } from './suites/server.js';
 import { runTrieBench } from './suites/trie.js';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -9,6 +10,7 @@ const suites: Record<string, () => Promise<void>> = {
   record: runRecordBench,
   datagen: runDatagenBench,
   protocol: runProtocolBench,
+  server: runServerBench,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,233 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { generateLines, parseKeyFile } from '@triekv/datagen';
+import type { Version } from '@triekv/protocol';
+import { formatRecord, parseRecord, type KvRecord } from '@triekv/record';
+import { RawClient, startServerProcess } from '@triekv/test-utils';
+import { Redis } from 'ioredis';
+import { printTable, writeResults } from '../report.js';
+
+const RECORDS = 10_000;
+
+/** One client connection able to GET and PUT a record, whatever the server. */
+interface Client {
+  get(key: string): Promise<unknown>;
+  put(record: KvRecord): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+interface Scenario {
+  name: string;
+  connections: number;
+  /** Requests each connection keeps in flight. */
+  depth: number;
+  ops: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: '1 connection, unpipelined', connections: 1, depth: 1, ops: 20_000 },
+  { name: '50 connections', connections: 50, depth: 1, ops: 100_000 },
+  { name: '1 connection, pipeline depth 16', connections: 1, depth: 16, ops: 100_000 },
+];
+
+interface Result {
+  opsPerSecond: number;
+  p50us: number;
+  p99us: number;
+}
+
+/** Runs `ops` operations spread over the clients, each keeping `depth` in flight; times every one. */
+async function drive(
+  clients: Client[],
+  depth: number,
+  ops: number,
+  op: (c: Client, i: number) => Promise<unknown>,
+): Promise<Result> {
+  const latencies = new Float64Array(ops);
+  let next = 0;
+  const start = process.hrtime.bigint();
+  const lane = async (c: Client): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= ops) return;
+      const t = process.hrtime.bigint();
+      await op(c, i);
+      latencies[i] = Number(process.hrtime.bigint() - t) / 1000;
+    }
+  };
+  await Promise.all(clients.flatMap((c) => Array.from({ length: depth }, () => lane(c))));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const sorted = latencies.sort();
+  return {
+    opsPerSecond: ops / seconds,
+    p50us: sorted[Math.floor(ops * 0.5)] as number,
+    p99us: sorted[Math.floor(ops * 0.99)] as number,
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis(): Promise<{ port: number; child: ChildProcess } | undefined> {
+  if (spawnSync('redis-server', ['--version']).error !== undefined) return undefined;
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+  });
+  return { port, child };
+}
+
+async function ourClients(port: number, n: number): Promise<Client[]> {
+  const version: Version = [Date.now(), 0, 'bench'];
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const raw = await RawClient.connect(port);
+      return {
+        get: (key: string) => raw.request({ type: 'GET', key }),
+        put: (r: KvRecord) => raw.request({ type: 'PUT', key: r.key, value: r.value, version }),
+        close: () => raw.close(),
+      };
+    }),
+  );
+}
+
+async function redisClients(port: number, n: number): Promise<Client[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const redis = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+      });
+      await redis.connect();
+      return {
+        get: (key: string) => redis.get(key),
+        // The same record, as the text a client would store in Redis.
+        put: (r: KvRecord) => redis.set(r.key, formatRecord(r)),
+        close: async () => void (await redis.quit()),
+      };
+    }),
+  );
+}
+
+/** `npm run bench -- server`: kv-server vs redis-server, GET and PUT/SET, three load shapes. */
+export async function runServerBench(): Promise<void> {
+  const keyFile = join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt');
+  const keys = parseKeyFile(readFileSync(keyFile, 'utf8'));
+  const records = [
+    ...generateLines({
+      keys,
+      lines: RECORDS,
+      maxDepth: 3,
+      maxKeys: 5,
+      maxLength: 8,
+      seed: 'server',
+    }),
+  ].map((l) => parseRecord(l));
+  const ours = await startServerProcess(['--log-level', 'silent']);
+  const redis = await startRedis();
+  if (redis === undefined)
+    console.error(
+      'server: redis-server not found on PATH; skipping the Redis rows (install the Debian package redis-server)',
+    );
+  const rows: Record<string, string | number>[] = [];
+  try {
+    for (const target of [
+      { name: 'kv-server', connect: (n: number) => ourClients(ours.port, n) },
+      ...(redis === undefined
+        ? []
+        : [{ name: 'redis-server', connect: (n: number) => redisClients(redis.port, n) }]),
+    ]) {
+      for (const scenario of SCENARIOS) {
+        const clients = await target.connect(scenario.connections);
+        const warm = await drive(clients, scenario.depth, 2000, (c, i) =>
+          c.put(records[i % RECORDS] as KvRecord),
+        );
+        void warm;
+        const put = await drive(clients, scenario.depth, scenario.ops, (c, i) =>
+          c.put(records[i % RECORDS] as KvRecord),
+        );
+        const get = await drive(clients, scenario.depth, scenario.ops, (c, i) =>
+          c.get((records[(i * 7919) % RECORDS] as KvRecord).key),
+        );
+        await Promise.all(clients.map((c) => c.close()));
+        for (const [op, r] of [
+          ['PUT', put],
+          ['GET', get],
+        ] as const) {
+          rows.push({
+            server: target.name,
+            scenario: scenario.name,
+            op,
+            opsPerSecond: r.opsPerSecond,
+            p50us: r.p50us,
+            p99us: r.p99us,
+          });
+        }
+        console.error(`server: ${target.name} ${scenario.name} done`);
+      }
+    }
+  } finally {
+    ours.kill('SIGTERM');
+    await ours.exited;
+    redis?.child.kill('SIGTERM');
+  }
+  const redisOf = (row: Record<string, string | number>): number | undefined =>
+    rows.find((r) => r.server === 'redis-server' && r.scenario === row.scenario && r.op === row.op)
+      ?.opsPerSecond as number | undefined;
+  const table = rows
+    .filter((r) => r.server === 'kv-server')
+    .map((r) => {
+      const base = redisOf(r);
+      const ratio = base === undefined ? undefined : (r.opsPerSecond as number) / base;
+      return [
+        r.scenario as string,
+        r.op as string,
+        r.opsPerSecond as number,
+        r.p50us as number,
+        r.p99us as number,
+        base ?? 'skipped',
+        ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
+        ratio === undefined ? '' : ratio >= 0.5 ? 'yes' : 'NO',
+      ];
+    });
+  printTable(
+    `kv-server vs redis-server (same Node load generator; ${RECORDS.toLocaleString('en-US')} generated records; ratio = ours / Redis ops/s, target >= 0.5x)`,
+    ['load', 'op', 'kv-server ops/s', 'p50 µs', 'p99 µs', 'redis ops/s', 'ratio', 'pass'],
+    table,
+  );
+  printTable(
+    'redis-server, same runs',
+    ['load', 'op', 'ops/s', 'p50 µs', 'p99 µs'],
+    rows
+      .filter((r) => r.server === 'redis-server')
+      .map((r) => [
+        r.scenario as string,
+        r.op as string,
+        r.opsPerSecond as number,
+        r.p50us as number,
+        r.p99us as number,
+      ]),
+  );
+  console.log(`\nwrote ${writeResults('server', rows)}`);
+}
