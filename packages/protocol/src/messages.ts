@@ -105,7 +105,10 @@ export interface OkReply {
   stats?: Stats;
   server?: ServerInfo;
 }
-/** The key (or path) does not exist; `version` is the tombstone's when the record was deleted. */
+/**
+ * The key (or path) does not exist; `version` is the tombstone's when the record was deleted, or the
+ * record's when a QUERY path is missing from it.
+ */
 export interface NotFoundReply {
   type: 'NOT_FOUND';
   id: number;

@@ -74,7 +74,9 @@ export class Store {
     if (entry === undefined) return { found: false };
     if (entry.doc === null) return { found: false, version: entry.version };
     const value = lookup(entry.doc, path);
-    if (value === undefined) return { found: false };
+    // The record's version still comes back: a broker comparing replicas must see this miss as the
+    // answer of that version, newer than an old replica's value at the same path.
+    if (value === undefined) return { found: false, version: entry.version };
     return { found: true, value: toValue(value), version: entry.version };
   }
 

@@ -38,6 +38,7 @@ describe('Store', () => {
     expect(q([])).toBe('{ "address" : { "number" : 12 ; "street" : "x" } ; "n" : 1 }');
     expect(q(['address', 'missing'])).toBe('NOT FOUND');
     expect(q(['n', 'deeper'])).toBe('NOT FOUND');
+    expect(store.query('p', ['missing'])).toEqual({ found: false, version: v(1) });
     expect(store.query('nobody', ['x']).found).toBe(false);
   });
 

@@ -1,0 +1,409 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { compareVersions, type Reply, type Version } from '@triekv/protocol';
+import { formatPath, type Doc, type Value } from '@triekv/record';
+import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
+import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
+import { HybridClock } from './hlc.js';
+import { hash32, rendezvousOrder } from './rendezvous.js';
+import { ServerConnection, type CallOptions, type ConnectionOptions } from './server-connection.js';
+import type { ServerAddress } from './server-file.js';
+
+/** How records are placed on servers. */
+export type Placement = 'hash' | 'random';
+
+/** Options for a broker; every field but `servers` is optional. */
+export interface BrokerOptions extends ConnectionOptions {
+  /** The servers of the cluster. */
+  servers: ServerAddress[];
+  /** Replicas per record (1 ≤ k ≤ number of servers). @default 2 */
+  k?: number;
+  /** `hash` (rendezvous: a key's servers are deterministic; reads touch k) or `random` (reads ask all). @default 'hash' */
+  placement?: Placement;
+  /** This broker's id in versions. @default a random id */
+  nodeId?: string;
+  /** Repair a server on its own when it comes back after being down. @default true */
+  autoRepair?: boolean;
+}
+
+/** The outcome of a read. */
+export interface ReadResult {
+  found: boolean;
+  value?: Value;
+  version?: Version;
+  /** Servers that answered. */
+  servers: string[];
+  warnings: string[];
+}
+
+/** The outcome of a write. */
+export interface WriteResult {
+  /** Replicas that acknowledged (for DELETE: that held a live record, when `found`). */
+  replicas: number;
+  version: Version;
+  found?: boolean;
+  warnings: string[];
+}
+
+/** One server's health. */
+export interface ServerStatus {
+  server: string;
+  up: boolean;
+  latencyMs?: number;
+  keys?: number;
+}
+
+interface Answer {
+  server: ServerConnection;
+  reply: Reply;
+}
+
+/** Newer-first order of read answers: a value or a miss at a version beats anything older; no version is oldest. */
+function newest(answers: Answer[]): Answer | undefined {
+  let best: Answer | undefined;
+  for (const a of answers) {
+    if (a.reply.type === 'ERROR') continue;
+    if (best === undefined) {
+      best = a;
+      continue;
+    }
+    const av = versionOf(a.reply);
+    const bv = versionOf(best.reply);
+    if (bv === undefined || (av !== undefined && compareVersions(av, bv) > 0)) best = a;
+  }
+  return best;
+}
+
+function versionOf(reply: Reply): Version | undefined {
+  return reply.type === 'ERROR' ? undefined : reply.version;
+}
+
+/**
+ * A client of a triekv cluster: it places every record on k servers, reads from a key's replicas taking
+ * the newest version (and writes it back to stale replicas), refuses deletes it could not apply
+ * everywhere, and warns when k or more servers are down (then answers may be wrong).
+ */
+export class Broker extends EventEmitter<{
+  up: [server: string];
+  down: [server: string];
+  repaired: [server: string, copied: number];
+}> {
+  readonly k: number;
+  readonly placement: Placement;
+  readonly connections: ServerConnection[];
+  readonly clock: HybridClock;
+  private readonly seeds: number[];
+  private closed = false;
+  private readonly autoRepair: boolean;
+  private repairing: Promise<unknown> | undefined;
+
+  constructor(options: BrokerOptions) {
+    super();
+    if (!Array.isArray(options.servers) || options.servers.length === 0) {
+      throw new TypeError('options.servers must list at least one server');
+    }
+    const k = options.k ?? DEFAULT_K;
+    if (!Number.isInteger(k) || k < 1 || k > options.servers.length) {
+      throw new TypeError(
+        `options.k must be a whole number from 1 to ${options.servers.length} (the number of servers), got ${k}`,
+      );
+    }
+    if (
+      options.placement !== undefined &&
+      options.placement !== 'hash' &&
+      options.placement !== 'random'
+    ) {
+      throw new TypeError(
+        `options.placement must be 'hash' or 'random', got ${JSON.stringify(options.placement)}`,
+      );
+    }
+    this.k = k;
+    this.placement = options.placement ?? 'hash';
+    this.autoRepair = options.autoRepair ?? true;
+    this.clock = new HybridClock(options.nodeId ?? randomBytes(4).toString('hex'));
+    this.connections = options.servers.map((address) => new ServerConnection(address, options));
+    this.seeds = this.connections.map((c) => hash32(c.name));
+    for (const connection of this.connections) {
+      let wasDown = false;
+      connection.on('down', () => {
+        wasDown = true;
+        this.emit('down', connection.name);
+      });
+      connection.on('up', () => {
+        this.emit('up', connection.name);
+        if (wasDown && this.autoRepair && !this.closed) void this.repairSoon();
+      });
+    }
+  }
+
+  /** Connects to every server; resolves once each has had its first attempt, with their status. */
+  async start(): Promise<ServerStatus[]> {
+    await Promise.all(this.connections.map((c) => c.start()));
+    return this.connections.map((c) => ({ server: c.name, up: c.up }));
+  }
+
+  /** Servers that are not up. */
+  down(): ServerConnection[] {
+    return this.connections.filter((c) => !c.up);
+  }
+
+  /** The key's servers in placement order (all of them; rendezvous order under `hash`). */
+  order(key: string): ServerConnection[] {
+    return rendezvousOrder(key, this.seeds).map((i) => this.connections[i] as ServerConnection);
+  }
+
+  /** Where a write of `key` goes: the first k live servers in its order, or k random live ones. */
+  writeTargets(key: string): ServerConnection[] {
+    const live =
+      this.placement === 'hash'
+        ? this.order(key).filter((c) => c.up)
+        : shuffle(this.connections.filter((c) => c.up));
+    return live.slice(0, this.k);
+  }
+
+  /** Stores `doc` under `key` on k servers, as a new version. */
+  async put(key: string, doc: Doc, options?: CallOptions): Promise<WriteResult> {
+    this.checkOpen();
+    const targets = this.writeTargets(key);
+    if (targets.length === 0)
+      throw new UnavailableError(`no server is up to write ${JSON.stringify(key)} to`);
+    const version = this.clock.tick();
+    const results = await Promise.allSettled(
+      targets.map((c) => c.request({ type: 'PUT', key, value: doc, version }, options)),
+    );
+    const replicas = results.filter((r) => r.status === 'fulfilled').length;
+    if (replicas === 0) {
+      throw new UnavailableError(
+        `no replica acknowledged the write: ${reasons(results).join('; ')}`,
+      );
+    }
+    const warnings = this.downWarnings();
+    if (replicas < this.k) warnings.unshift(`written to ${replicas} of ${this.k} replicas`);
+    return { replicas, version, warnings };
+  }
+
+  /** The whole record under `key`. */
+  get(key: string, options?: CallOptions): Promise<ReadResult> {
+    return this.read(key, [], options);
+  }
+
+  /** The value at `path` (the record's key first, then keys inside it). */
+  query(path: string[], options?: CallOptions): Promise<ReadResult> {
+    if (path.length === 0) throw new TypeError('path must have at least the record key');
+    return this.read(path[0] as string, path.slice(1), options);
+  }
+
+  /**
+   * Deletes `key` everywhere it may be. Refused (and nothing deleted) when a server that may hold it is
+   * down: under `hash` the servers of its order up to its k-th live one, under `random` every server.
+   */
+  async delete(key: string, options?: CallOptions): Promise<WriteResult> {
+    this.checkOpen();
+    const mayHold: ServerConnection[] = [];
+    if (this.placement === 'hash') {
+      let live = 0;
+      for (const c of this.order(key)) {
+        mayHold.push(c);
+        if (c.up && ++live === this.k) break;
+      }
+    } else {
+      mayHold.push(...this.connections);
+    }
+    const downOnes = mayHold.filter((c) => !c.up);
+    if (downOnes.length > 0) throw new DeleteRefusedError(downOnes.map((c) => c.name));
+    const version = this.clock.tick();
+    const results = await Promise.allSettled(
+      mayHold.map((c) => c.request({ type: 'DELETE', key, version }, options)),
+    );
+    const replies = results.filter(
+      (r): r is PromiseFulfilledResult<Reply> => r.status === 'fulfilled',
+    );
+    if (replies.length === 0)
+      throw new UnavailableError(
+        `no replica acknowledged the delete: ${reasons(results).join('; ')}`,
+      );
+    const holders = replies.filter((r) => r.value.type === 'OK').length;
+    const warnings = this.downWarnings();
+    if (replies.length < mayHold.length)
+      warnings.unshift(`deleted on ${replies.length} of ${mayHold.length} servers`);
+    return { replicas: holders, version, found: holders > 0, warnings };
+  }
+
+  /** Live keys starting with `prefix`, sorted, from every live server, at most `limit`. */
+  async scan(
+    prefix: string,
+    limit = DEFAULT_SCAN_LIMIT,
+    options?: CallOptions,
+  ): Promise<{ keys: string[]; warnings: string[] }> {
+    this.checkOpen();
+    const live = this.connections.filter((c) => c.up);
+    if (live.length === 0) throw new UnavailableError('no server is up');
+    const pages = await Promise.allSettled(
+      live.map((c) => c.request({ type: 'SCAN', prefix, limit }, options)),
+    );
+    const keys = new Set<string>();
+    for (const page of pages)
+      if (page.status === 'fulfilled' && page.value.type === 'OK')
+        page.value.keys?.forEach((k) => keys.add(k));
+    const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
+    return { keys: sorted, warnings: this.downWarnings() };
+  }
+
+  /** Each server: up or down, latency, keys (from STATS). */
+  async status(options?: CallOptions): Promise<ServerStatus[]> {
+    return Promise.all(
+      this.connections.map(async (c): Promise<ServerStatus> => {
+        if (!c.up) return { server: c.name, up: false };
+        try {
+          const reply = await c.request({ type: 'STATS' }, options);
+          const keys = reply.type === 'OK' ? (reply.stats?.keys as number | undefined) : undefined;
+          return {
+            server: c.name,
+            up: true,
+            ...(c.latencyMs === undefined ? {} : { latencyMs: c.latencyMs }),
+            ...(keys === undefined ? {} : { keys }),
+          };
+        } catch {
+          return { server: c.name, up: c.up };
+        }
+      }),
+    );
+  }
+
+  /** Closes every connection; the broker cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.connections) c.close();
+    await this.repairing?.catch(() => undefined);
+  }
+
+  /** Warnings that apply to every answer while k or more servers are down. */
+  downWarnings(): string[] {
+    const down = this.down();
+    if (down.length < this.k) return [];
+    return [
+      `${down.length} of ${this.connections.length} servers are down (k=${this.k}): the result may be wrong`,
+    ];
+  }
+
+  checkOpen(): void {
+    if (this.closed) throw new BrokerClosedError();
+  }
+
+  /** Runs the repair (see repair.ts) once a returning server has settled; one at a time. */
+  private repairSoon(): Promise<unknown> {
+    const run = async (): Promise<void> => {
+      const { repair } = await import('./repair.js');
+      const summary = await repair(this);
+      for (const s of summary.servers) this.emit('repaired', s.server, s.copied);
+    };
+    this.repairing = (this.repairing ?? Promise.resolve()).catch(() => undefined).then(run);
+    return this.repairing;
+  }
+
+  private async read(key: string, path: string[], options?: CallOptions): Promise<ReadResult> {
+    this.checkOpen();
+    const first =
+      this.placement === 'hash'
+        ? this.order(key)
+            .filter((c) => c.up)
+            .slice(0, this.k)
+        : this.connections.filter((c) => c.up);
+    if (first.length === 0)
+      throw new UnavailableError(
+        `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,
+      );
+    let answers = await this.ask(first, key, path, options);
+    let best = newest(answers);
+    if (
+      this.placement === 'hash' &&
+      (best === undefined || (best.reply.type === 'NOT_FOUND' && best.reply.version === undefined))
+    ) {
+      // Nothing found where the key should be: after churn it may have been written further along its
+      // order, so ask the remaining live servers before saying NOT FOUND.
+      const rest = this.order(key).filter((c) => c.up && !first.includes(c));
+      if (rest.length > 0) {
+        answers = answers.concat(await this.ask(rest, key, path, options));
+        best = newest(answers);
+      }
+    }
+    if (best === undefined)
+      throw new UnavailableError(
+        `no replica answered: ${answers.map((a) => a.server.name).join(', ')}`,
+      );
+    const version = versionOf(best.reply);
+    if (version !== undefined) {
+      this.clock.observe(version);
+      this.readRepair(key, path, answers, version);
+    }
+    const servers = answers.filter((a) => a.reply.type !== 'ERROR').map((a) => a.server.name);
+    const warnings = this.downWarnings();
+    if (best.reply.type === 'OK' && best.reply.value !== undefined) {
+      return {
+        found: true,
+        value: best.reply.value,
+        ...(version === undefined ? {} : { version }),
+        servers,
+        warnings,
+      };
+    }
+    return { found: false, ...(version === undefined ? {} : { version }), servers, warnings };
+  }
+
+  private async ask(
+    servers: ServerConnection[],
+    key: string,
+    path: string[],
+    options?: CallOptions,
+  ): Promise<Answer[]> {
+    const request =
+      path.length === 0 ? ({ type: 'GET', key } as const) : ({ type: 'QUERY', key, path } as const);
+    const results = await Promise.allSettled(servers.map((c) => c.request(request, options)));
+    const answers: Answer[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled')
+        answers.push({ server: servers[i] as ServerConnection, reply: r.value });
+    });
+    return answers;
+  }
+
+  /** Writes the newest state back to replicas that answered with an older one (in the background). */
+  private readRepair(key: string, path: string[], answers: Answer[], version: Version): void {
+    const stale = answers.filter((a) => {
+      const v = versionOf(a.reply);
+      return v === undefined || compareVersions(v, version) < 0;
+    });
+    if (stale.length === 0) return;
+    void (async () => {
+      // The newest whole record (a QUERY only saw part of it), then copy it to each stale replica.
+      const holder = answers.find((a) => {
+        const v = versionOf(a.reply);
+        return v !== undefined && compareVersions(v, version) === 0;
+      });
+      if (holder === undefined) return;
+      let reply: Reply = holder.reply;
+      if (path.length > 0) reply = await holder.server.request({ type: 'GET', key });
+      for (const s of stale) {
+        if (reply.type === 'OK' && reply.value instanceof Map && reply.version !== undefined) {
+          await s.server.request({ type: 'PUT', key, value: reply.value, version: reply.version });
+        } else if (reply.type === 'NOT_FOUND' && reply.version !== undefined) {
+          await s.server.request({ type: 'DELETE', key, version: reply.version });
+        }
+      }
+    })().catch(() => undefined);
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+function reasons(results: PromiseSettledResult<unknown>[]): string[] {
+  return results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => (r.reason as Error).message);
+}

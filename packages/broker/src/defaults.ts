@@ -1,0 +1,19 @@
+/** Replicas per record. */
+export const DEFAULT_K = 2;
+/** Time to establish a connection (and HELLO), ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+/** Time for one request's reply, ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** First reconnect delay, ms (doubles up to the max, with ±50% jitter). */
+export const DEFAULT_RECONNECT_MIN_MS = 100;
+export const DEFAULT_RECONNECT_MAX_MS = 5_000;
+/** Requests allowed in flight on one connection before new ones fail fast. */
+export const DEFAULT_MAX_PENDING = 10_000;
+/** Records per PUT_BATCH during a load. */
+export const DEFAULT_BATCH_SIZE = 500;
+/** PUT_BATCH requests in flight per server during a load. */
+export const DEFAULT_BATCHES_IN_FLIGHT = 4;
+/** Entries per EXPORT page during repair. */
+export const DEFAULT_REPAIR_PAGE = 1_000;
+/** Keys a SCAN returns when no limit is given. */
+export const DEFAULT_SCAN_LIMIT = 1_000;

@@ -1,0 +1,65 @@
+/**
+ * @packageDocumentation
+ * The triekv client library: a broker over a cluster of triekv servers. It keeps persistent, pipelined
+ * connections (reconnecting with backoff), places every record on k servers by rendezvous hashing (or at
+ * random), stamps writes with a hybrid logical clock, reads from a key's replicas taking the newest version
+ * and repairing stale copies, refuses deletes it could not apply everywhere, loads files in batches, and
+ * repairs servers that come back. The command language of `kv-broker` lives here too.
+ *
+ * @example
+ * ```ts
+ * import { Broker } from '@triekv/broker';
+ * import { parseValue } from '@triekv/record';
+ *
+ * const broker = new Broker({ servers: [{ host: '127.0.0.1', port: 8000 }, { host: '127.0.0.1', port: 8001 }], k: 2 });
+ * await broker.start();
+ * await broker.put('person1', parseValue('{ "name" : "John" ; "age" : 22 }') as Map<string, never>);
+ * const r = await broker.query(['person1', 'age']); // { found: true, value: 22, ... }
+ * await broker.close();
+ * ```
+ */
+export {
+  Broker,
+  type BrokerOptions,
+  type Placement,
+  type ReadResult,
+  type ServerStatus,
+  type WriteResult,
+} from './broker.js';
+export {
+  ServerConnection,
+  type CallOptions,
+  type ConnectionOptions,
+  type ConnectionState,
+} from './server-connection.js';
+export { parseServerFile, readServerFile, type ServerAddress } from './server-file.js';
+export { HybridClock } from './hlc.js';
+export { hash32, rendezvousOrder } from './rendezvous.js';
+export { load, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
+export { repair, type RepairSummary } from './repair.js';
+export { evaluate, parseExpression, variablesOf, type Expr } from './compute.js';
+export {
+  COMMANDS,
+  HELP,
+  execute,
+  failure,
+  parseCommand,
+  run,
+  toJsonLine,
+  type Command,
+  type CommandResult,
+} from './commands.js';
+export {
+  BrokerClosedError,
+  BrokerError,
+  CommandError,
+  ComputeError,
+  DeleteRefusedError,
+  OverloadedError,
+  RemoteError,
+  ServerDownError,
+  ServerFileError,
+  TimeoutError,
+  UnavailableError,
+} from './errors.js';
+export * as defaults from './defaults.js';

@@ -1,0 +1,121 @@
+import { readRecords, type KvRecord, type ReadOptions } from '@triekv/record';
+import type { WireRecord } from '@triekv/protocol';
+import type { Broker } from './broker.js';
+import { DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_BATCH_SIZE } from './defaults.js';
+import { UnavailableError } from './errors.js';
+import type { ServerConnection } from './server-connection.js';
+
+/** Progress of a load, reported after each batch is sent. */
+export interface LoadProgress {
+  records: number;
+  replicaWrites: number;
+  rejected: number;
+  bytes?: number;
+}
+
+/** Options for `load`. */
+export interface LoadOptions extends ReadOptions {
+  /** Called as the load goes. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Records per PUT_BATCH. @default 500 */
+  batchSize?: number;
+  /** Stops the load (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** What a load did. */
+export interface LoadSummary {
+  records: number;
+  replicaWrites: number;
+  /** Records that reached fewer than k replicas. */
+  underReplicated: number;
+  /** Malformed lines, skipped: line number and reason. */
+  rejected: { line: number; reason: string }[];
+  seconds: number;
+  warnings: string[];
+}
+
+/**
+ * Loads records from a stream of text (one per line), each onto k servers, in pipelined PUT_BATCHes per
+ * server. Never holds the whole input: a bounded number of batches is in flight. Malformed lines are
+ * reported with their line numbers and skipped.
+ */
+export async function load(
+  broker: Broker,
+  source: AsyncIterable<Uint8Array | string>,
+  options: LoadOptions = {},
+): Promise<LoadSummary> {
+  broker.checkOpen();
+  const started = performance.now();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const acks: number[] = []; // replicas acknowledged per record, by record index
+  const buffers = new Map<ServerConnection, { records: WireRecord[]; indexes: number[] }>();
+  const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
+  const rejected: { line: number; reason: string }[] = [];
+  let records = 0;
+  let replicaWrites = 0;
+
+  const flush = async (server: ServerConnection): Promise<void> => {
+    const buffer = buffers.get(server);
+    if (buffer === undefined || buffer.records.length === 0) return;
+    buffers.delete(server);
+    let flying = inFlight.get(server);
+    if (flying === undefined) inFlight.set(server, (flying = new Set()));
+    while (flying.size >= DEFAULT_BATCHES_IN_FLIGHT) await Promise.race(flying);
+    const sent = server
+      .request(
+        { type: 'PUT_BATCH', records: buffer.records },
+        options.signal === undefined ? undefined : { signal: options.signal },
+      )
+      .then(
+        () => {
+          for (const i of buffer.indexes) acks[i] = (acks[i] ?? 0) + 1;
+          replicaWrites += buffer.records.length;
+        },
+        () => undefined, // counted as missing replicas below
+      )
+      .finally(() => flying.delete(sent));
+    flying.add(sent);
+  };
+
+  const place = async (record: KvRecord): Promise<void> => {
+    const index = records++;
+    acks[index] = 0;
+    const targets = broker.writeTargets(record.key);
+    if (targets.length === 0) throw new UnavailableError('no server is up to load into');
+    const version = broker.clock.tick();
+    for (const server of targets) {
+      let buffer = buffers.get(server);
+      if (buffer === undefined) buffers.set(server, (buffer = { records: [], indexes: [] }));
+      buffer.records.push({ key: record.key, value: record.value, version });
+      buffer.indexes.push(index);
+      if (buffer.records.length >= batchSize) await flush(server);
+    }
+  };
+
+  for await (const result of readRecords(source, options)) {
+    options.signal?.throwIfAborted();
+    if ('error' in result) {
+      rejected.push({ line: result.line, reason: result.error.detail });
+    } else {
+      await place(result.record);
+    }
+    if (records % batchSize === 0)
+      options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
+  }
+  for (const server of [...buffers.keys()]) await flush(server);
+  for (const flying of inFlight.values()) await Promise.all(flying);
+  options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
+  const underReplicated = acks.filter((n) => n < broker.k).length;
+  const warnings = broker.downWarnings();
+  if (underReplicated > 0)
+    warnings.unshift(`${underReplicated} records reached fewer than ${broker.k} replicas`);
+  return {
+    records,
+    replicaWrites,
+    underReplicated,
+    rejected,
+    seconds: (performance.now() - started) / 1000,
+    warnings,
+  };
+}

@@ -1,0 +1,118 @@
+import { compareVersions, type ExportEntry } from '@triekv/protocol';
+import type { Broker } from './broker.js';
+import { DEFAULT_REPAIR_PAGE } from './defaults.js';
+import type { ServerConnection } from './server-connection.js';
+
+/** What a repair did, per server. */
+export interface RepairSummary {
+  keys: number;
+  copied: number;
+  servers: { server: string; copied: number }[];
+  warnings: string[];
+}
+
+/** Reads one server's EXPORT stream page by page (sorted by key). */
+class ExportCursor {
+  private page: ExportEntry[] = [];
+  private at = 0;
+  private after: string | undefined;
+  private finished = false;
+
+  constructor(readonly server: ServerConnection) {}
+
+  async head(): Promise<ExportEntry | undefined> {
+    if (this.at < this.page.length) return this.page[this.at];
+    if (this.finished) return undefined;
+    const reply = await this.server.request({
+      type: 'EXPORT',
+      limit: DEFAULT_REPAIR_PAGE,
+      ...(this.after === undefined ? {} : { after: this.after }),
+    });
+    this.page = reply.type === 'OK' ? (reply.entries ?? []) : [];
+    this.at = 0;
+    if (reply.type !== 'OK' || reply.cursor === undefined) this.finished = true;
+    else this.after = reply.cursor;
+    return this.page[0];
+  }
+
+  advance(): void {
+    this.at++;
+  }
+}
+
+/**
+ * Brings every live server up to date with what it should hold: merges the sorted EXPORT streams of all
+ * live servers key by key (memory stays bounded by one page per server), finds each key's newest version
+ * (a record or a tombstone), and copies it to the key's replicas that lack it. Under `hash` the replicas
+ * are the key's first k live servers; under `random`, servers are added until k hold it.
+ */
+export async function repair(broker: Broker): Promise<RepairSummary> {
+  broker.checkOpen();
+  const live = broker.connections.filter((c) => c.up);
+  const cursors = live.map((c) => new ExportCursor(c));
+  const copiedBy = new Map<ServerConnection, number>(live.map((c) => [c, 0]));
+  let keys = 0;
+  for (;;) {
+    const heads = await Promise.all(cursors.map((c) => c.head()));
+    let smallest: string | undefined;
+    for (const h of heads)
+      if (h !== undefined && (smallest === undefined || h.key < smallest)) smallest = h.key;
+    if (smallest === undefined) break;
+    keys++;
+    const holders = new Map<ServerConnection, ExportEntry>();
+    heads.forEach((h, i) => {
+      if (h !== undefined && h.key === smallest) {
+        const cursor = cursors[i] as ExportCursor;
+        holders.set(cursor.server, h);
+        cursor.advance();
+      }
+    });
+    let best: ExportEntry | undefined;
+    for (const e of holders.values())
+      if (best === undefined || compareVersions(e.version, best.version) > 0) best = e;
+    const entry = best as ExportEntry;
+    const targets = replicasFor(broker, entry.key, holders);
+    await Promise.all(
+      targets.map(async (target) => {
+        const have = holders.get(target);
+        if (have !== undefined && compareVersions(have.version, entry.version) >= 0) return;
+        const request =
+          entry.value === null
+            ? ({ type: 'DELETE', key: entry.key, version: entry.version } as const)
+            : ({
+                type: 'PUT',
+                key: entry.key,
+                value: entry.value,
+                version: entry.version,
+              } as const);
+        await target.request(request);
+        copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
+      }),
+    );
+  }
+  const servers = [...copiedBy].map(([c, copied]) => ({ server: c.name, copied }));
+  return {
+    keys,
+    copied: servers.reduce((n, s) => n + s.copied, 0),
+    servers,
+    warnings: broker.downWarnings(),
+  };
+}
+
+function replicasFor(
+  broker: Broker,
+  key: string,
+  holders: Map<ServerConnection, ExportEntry>,
+): ServerConnection[] {
+  if (broker.placement === 'hash')
+    return broker
+      .order(key)
+      .filter((c) => c.up)
+      .slice(0, broker.k);
+  const targets = [...holders.keys()].filter((c) => c.up);
+  for (const c of broker.connections) {
+    if (targets.length >= broker.k) break;
+    if (c.up && !targets.includes(c)) targets.push(c);
+  }
+  return targets;
+}

@@ -1,0 +1,262 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import {
+  FrameDecoder,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  encodeFrame,
+  type Reply,
+  type Request,
+} from '@triekv/protocol';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_RECONNECT_MAX_MS,
+  DEFAULT_RECONNECT_MIN_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './defaults.js';
+import { OverloadedError, RemoteError, ServerDownError, TimeoutError } from './errors.js';
+import type { ServerAddress } from './server-file.js';
+
+/** A request without its id (the connection numbers them). Distributes over the union. */
+export type Outgoing = Request extends infer R
+  ? R extends Request
+    ? Omit<R, 'id'>
+    : never
+  : never;
+
+/** Per-call options of every async operation. */
+export interface CallOptions {
+  /** Abandons the call (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Overrides the request timeout for this call, in ms. */
+  timeoutMs?: number;
+}
+
+/** Options for one server connection. */
+export interface ConnectionOptions {
+  /** @default 2000 */
+  connectTimeoutMs?: number;
+  /** @default 5000 */
+  requestTimeoutMs?: number;
+  /** Sent in HELLO when the server wants authentication. @default undefined */
+  authToken?: string;
+  /** Requests in flight before new ones fail fast. @default 10000 */
+  maxPending?: number;
+  /** @default 100 */
+  reconnectMinMs?: number;
+  /** @default 5000 */
+  reconnectMaxMs?: number;
+  /** Name sent in HELLO. @default 'triekv-broker' */
+  clientName?: string;
+}
+
+export type ConnectionState = 'connecting' | 'up' | 'down' | 'closed';
+
+interface Pending {
+  resolve: (reply: Reply) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  sentAt: number;
+}
+
+/**
+ * A persistent, pipelined connection to one server. It says HELLO on every (re)connect, matches replies
+ * to requests by id, times requests out, fails requests fast while the server is down, and reconnects
+ * with exponential backoff and jitter. Emits `up` and `down` when its health changes.
+ */
+export class ServerConnection extends EventEmitter<{ up: []; down: [reason: string] }> {
+  readonly name: string;
+  private socket: Socket | undefined;
+  private decoder = new FrameDecoder();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stateValue: ConnectionState = 'down';
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private firstAttempt: Promise<void> | undefined;
+  /** Smoothed round-trip time of recent requests, ms. */
+  latencyMs: number | undefined;
+
+  constructor(
+    readonly address: ServerAddress,
+    private readonly options: ConnectionOptions = {},
+  ) {
+    super();
+    this.name = `${address.host}:${address.port}`;
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  get up(): boolean {
+    return this.stateValue === 'up';
+  }
+
+  /** Starts connecting; resolves after the first attempt, whatever its outcome (see `state`). */
+  start(): Promise<void> {
+    this.firstAttempt ??= this.open();
+    return this.firstAttempt;
+  }
+
+  /** Sends a request and resolves with its reply; an ERROR reply rejects with a `RemoteError`. */
+  async request(request: Outgoing, options?: CallOptions): Promise<Reply> {
+    const reply = await this.send(request, options);
+    if (reply.type === 'ERROR') throw new RemoteError(this.name, reply.code, reply.message);
+    return reply;
+  }
+
+  /** Stops for good: pending requests fail, no more reconnects. */
+  close(): void {
+    this.stateValue = 'closed';
+    clearTimeout(this.retryTimer);
+    this.socket?.destroy();
+    this.failPending(new ServerDownError(this.name, 'connection closed'));
+  }
+
+  private send(request: Outgoing, options?: CallOptions): Promise<Reply> {
+    if (this.stateValue !== 'up' || this.socket === undefined) {
+      return Promise.reject(new ServerDownError(this.name));
+    }
+    const limit = this.options.maxPending ?? DEFAULT_MAX_PENDING;
+    if (this.pending.size >= limit) return Promise.reject(new OverloadedError(this.name, limit));
+    return this.write(this.socket, request, options);
+  }
+
+  private write(socket: Socket, request: Outgoing, options?: CallOptions): Promise<Reply> {
+    const id = this.nextId++;
+    const timeoutMs =
+      options?.timeoutMs ?? this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return new Promise<Reply>((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted === true) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const onAbort = (): void => {
+        const waiter = this.pending.get(id);
+        if (waiter === undefined) return;
+        this.pending.delete(id);
+        clearTimeout(waiter.timer);
+        reject(signal?.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+        reject(new TimeoutError(this.name, timeoutMs));
+        // A server that stops answering is treated as down until a new connection says otherwise.
+        this.socket?.destroy();
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (reply) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(reply);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        timer,
+        sentAt: performance.now(),
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.write(encodeFrame({ ...request, id }));
+    });
+  }
+
+  private open(): Promise<void> {
+    if (this.stateValue === 'closed') return Promise.resolve();
+    this.stateValue = 'connecting';
+    const socket = connect({ host: this.address.host, port: this.address.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    this.decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const connectTimeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const settle = (): void => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        socket.destroy(new Error(`no connection within ${connectTimeout} ms`));
+      }, connectTimeout);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        const hello: Outgoing = {
+          type: 'HELLO',
+          protocol: PROTOCOL_VERSION,
+          client: this.options.clientName ?? 'triekv-broker',
+          ...(this.options.authToken === undefined ? {} : { token: this.options.authToken }),
+        };
+        this.write(socket, hello, { timeoutMs: connectTimeout })
+          .then((reply) => {
+            if (reply.type !== 'OK') {
+              const reason =
+                reply.type === 'ERROR' ? `${reply.code}: ${reply.message}` : reply.type;
+              socket.destroy(new Error(`HELLO refused: ${reason}`));
+              return;
+            }
+            this.attempt = 0;
+            this.stateValue = 'up';
+            this.emit('up');
+            settle();
+          })
+          .catch(() => settle());
+      });
+      socket.once('error', () => undefined);
+      socket.once('close', (hadError) => {
+        clearTimeout(timer);
+        if (this.socket === socket)
+          this.onClosed(hadError ? 'connection error' : 'connection closed');
+        settle();
+      });
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const item of this.decoder.push(chunk)) {
+      if (item instanceof ProtocolError) {
+        if (item.fatal || item.id === undefined) {
+          this.socket?.destroy();
+          return;
+        }
+        continue;
+      }
+      const waiter = this.pending.get(item.id);
+      if (waiter === undefined) continue;
+      this.pending.delete(item.id);
+      clearTimeout(waiter.timer);
+      const rtt = performance.now() - waiter.sentAt;
+      this.latencyMs = this.latencyMs === undefined ? rtt : this.latencyMs * 0.8 + rtt * 0.2;
+      waiter.resolve(item as Reply);
+    }
+  }
+
+  private onClosed(reason: string): void {
+    const wasUp = this.stateValue === 'up';
+    if (this.stateValue !== 'closed') this.stateValue = 'down';
+    this.socket = undefined;
+    this.failPending(new ServerDownError(this.name, `connection lost (${reason})`));
+    if (wasUp) this.emit('down', reason);
+    if (this.stateValue === 'closed') return;
+    const min = this.options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS;
+    const max = this.options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS;
+    const base = Math.min(max, min * 2 ** this.attempt++);
+    const delay = base * (0.5 + Math.random());
+    this.retryTimer = setTimeout(() => void this.open(), delay);
+    this.retryTimer.unref();
+  }
+
+  private failPending(error: Error): void {
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { ServerFileError } from './errors.js';
+
+/** Where a server listens. */
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses a server file: one `HOST PORT` per line; blank lines and `#` comments are ignored. */
+export function parseServerFile(text: string, file?: string): ServerAddress[] {
+  const servers: ServerAddress[] = [];
+  const seen = new Map<string, number>();
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    const content = raw.trim();
+    if (content.length === 0 || content.startsWith('#')) return;
+    const fields = content.split(/\s+/);
+    if (fields.length !== 2)
+      throw new ServerFileError(
+        `expected "HOST PORT", found ${JSON.stringify(content)}`,
+        line,
+        file,
+      );
+    const [host, portText] = fields as [string, string];
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+      throw new ServerFileError(
+        `port must be a whole number from 1 to 65535, found ${JSON.stringify(portText)}`,
+        line,
+        file,
+      );
+    }
+    const name = `${host}:${port}`;
+    const first = seen.get(name);
+    if (first !== undefined)
+      throw new ServerFileError(`${name} already listed on line ${first}`, line, file);
+    seen.set(name, line);
+    servers.push({ host, port });
+  });
+  if (servers.length === 0) throw new ServerFileError('no servers listed', undefined, file);
+  return servers;
+}
+
+/** Reads and parses a server file from disk. */
+export async function readServerFile(path: string): Promise<ServerAddress[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    const reason =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : (cause as Error).message;
+    throw Object.assign(
+      new ServerFileError(`cannot read the server file: ${reason}`, undefined, path),
+      { cause },
+    );
+  }
+  return parseServerFile(text, path);
+}
