@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readKeyFile, writeDatasetFile } from '@triekv/datagen';
+import { createServer, type KvServer } from '@triekv/server';
+
+const SERVERS = 3;
+const RECORDS = 1000;
+const K = 2;
+const SEED = 'triekv-demo';
+
+/**
+ * `npm start`: three servers on free ports of 127.0.0.1 (in this process), 1000 generated records
+ * (fixed seed), and the kv-broker shell loading them with k=2. EXIT or Ctrl-D in the shell stops
+ * everything this started and removes its files.
+ */
+async function main(): Promise<number> {
+  const root = join(__dirname, '..', '..', '..');
+  const dir = mkdtempSync(join(tmpdir(), 'triekv-demo-'));
+  const servers: KvServer[] = [];
+  try {
+    const lines: string[] = [];
+    for (let i = 0; i < SERVERS; i++) {
+      const server = createServer({ host: '127.0.0.1', port: 0 });
+      const { host, port } = await server.listen();
+      servers.push(server);
+      lines.push(`${host} ${port}`);
+    }
+    const serverFile = join(dir, 'serverFile.txt');
+    writeFileSync(serverFile, `${lines.join('\n')}\n`);
+    const keys = await readKeyFile(join(root, 'test-fixtures', 'keyFile.txt'));
+    const dataFile = join(dir, 'dataToIndex.txt');
+    await writeDatasetFile(
+      { keys, lines: RECORDS, maxDepth: 3, maxKeys: 5, maxLength: 4, seed: SEED },
+      dataFile,
+    );
+    process.stderr.write(
+      `demo: ${SERVERS} servers (${lines.map((l) => l.replace(' ', ':')).join(', ')}), ${RECORDS} records in ${dataFile}\n` +
+        `demo: try  GET key1  |  QUERY key2.name  |  SCAN key10  |  STATUS  |  HELP  |  EXIT\n`,
+    );
+    const broker = join(root, 'packages', 'kv-broker', 'bin', 'kv-broker.js');
+    const child = spawn(
+      process.execPath,
+      [broker, '-s', serverFile, '-i', dataFile, '-k', String(K)],
+      { stdio: 'inherit' },
+    );
+    // The shell owns the terminal now: Ctrl-C belongs to it, not to this process.
+    process.on('SIGINT', () => undefined);
+    return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`demo: error: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
