@@ -1,4 +1,6 @@
 import {
+  ParseError,
+  PathError,
   formatDisplay,
   formatPath,
   isNumeric,
@@ -74,13 +76,35 @@ function oneKey(text: string, command: string): string {
   return path[0] as string;
 }
 
+/**
+ * Runs `parse` on the command's argument; a parse error's column is moved to count from the start of the
+ * whole command line, which is what the user typed.
+ */
+function within<T>(parse: () => T, offset: number): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ParseError)
+      throw new CommandError(`col ${error.column + offset}: ${error.detail}`);
+    if (error instanceof PathError)
+      throw new CommandError(
+        `col ${error.column + offset}: ${error.message.replace(/^col \d+: /, '')}`,
+      );
+    if (error instanceof ComputeError && error.column !== undefined) {
+      throw new ComputeError(error.message.replace(/^col \d+: /, ''), error.column + offset);
+    }
+    throw error;
+  }
+}
+
 /** Parses one command line (keywords are case-insensitive). */
 export function parseCommand(line: string): Command {
-  const trimmed = line.trim();
-  const match = /^(\S+)\s*([\s\S]*)$/.exec(trimmed);
+  const match = /^(\s*)(\S+)(\s*)([\s\S]*?)\s*$/.exec(line);
   if (match === null) throw new CommandError('empty command (try HELP)');
-  const keyword = (match[1] as string).toUpperCase();
-  const rest = (match[2] as string).trim();
+  const keyword = (match[2] as string).toUpperCase();
+  const rest = match[4] as string;
+  const offset =
+    (match[1] as string).length + (match[2] as string).length + (match[3] as string).length;
   const needs = (what: string): void => {
     if (rest.length === 0) throw new CommandError(`${keyword} needs ${what}`);
   };
@@ -88,13 +112,13 @@ export function parseCommand(line: string): Command {
     case 'GET':
     case 'DELETE':
       needs('a key');
-      return { name: keyword, key: oneKey(rest, keyword) };
+      return { name: keyword, key: within(() => oneKey(rest, keyword), offset) };
     case 'QUERY':
       needs('a path (key.sub.sub)');
-      return { name: 'QUERY', path: parsePath(rest) };
+      return { name: 'QUERY', path: within(() => parsePath(rest), offset) };
     case 'PUT':
       needs('a record: PUT "key" : { ... }');
-      return { name: 'PUT', record: parseRecord(rest) };
+      return { name: 'PUT', record: within(() => parseRecord(rest), offset) };
     case 'SCAN': {
       const limitMatch = /^(.*?)(?:\s+(\d+))?$/.exec(rest) as RegExpExecArray;
       const prefixText = (limitMatch[1] as string).trim();
@@ -106,7 +130,7 @@ export function parseCommand(line: string): Command {
       };
     }
     case 'COMPUTE':
-      return parseCompute(rest);
+      return within(() => parseCompute(rest), offset);
     case 'STATUS':
     case 'REPAIR':
     case 'HELP':
@@ -116,7 +140,7 @@ export function parseCommand(line: string): Command {
     case 'QUIT':
       return { name: 'EXIT' };
     default:
-      throw new CommandError(`unknown command ${JSON.stringify(match[1])} (try HELP)`);
+      throw new CommandError(`unknown command ${JSON.stringify(match[2])} (try HELP)`);
   }
 }
 

@@ -9,8 +9,17 @@ const FLOAT_EXT = 0x46;
 addExtension({
   Class: Float,
   type: FLOAT_EXT,
-  write: (value: Float) => value.value,
-  read: (data: unknown) => (typeof data === 'number' ? new Float(data) : data),
+  // The raw IEEE 754 bits: msgpackr would write a whole number as an int and lose -0.0's sign.
+  pack: (value: Float) => {
+    const bytes = Buffer.allocUnsafe(8);
+    bytes.writeDoubleBE(value.value, 0);
+    return bytes;
+  },
+  unpack: (bytes: Uint8Array) => {
+    if (bytes.length !== 8)
+      throw new RangeError(`a float extension holds 8 bytes, not ${bytes.length}`);
+    return new Float(Buffer.from(bytes.buffer, bytes.byteOffset, 8).readDoubleBE(0));
+  },
 });
 
 const OPTIONS = {

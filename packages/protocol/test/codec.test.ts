@@ -104,6 +104,21 @@ describe('frames', () => {
     );
   });
 
+  it('keeps the sign of a float -0.0 and the exact bits of any float', () => {
+    const value = new Map<string, unknown>([
+      ['z', new Float(-0)],
+      ['m', new Float(Number.MAX_VALUE)],
+      ['t', new Float(5e-324)],
+    ]) as Doc;
+    const back = decodeFrame(encodeFrame({ type: 'PUT', id: 1, key: 'k', value, version })) as {
+      value: Doc;
+    };
+    expect(Object.is((back.value.get('z') as Float).value, -0)).toBe(true);
+    expect(formatValue(back.value)).toBe(
+      '{ "z" : -0.0 ; "m" : 1.7976931348623157e+308 ; "t" : 5e-324 }',
+    );
+  });
+
   it('decodes many frames from one chunk, and frames split across chunks at every point', () => {
     const stream = Buffer.concat(samples.map((m) => encodeFrame(m)));
     expect(messages(new FrameDecoder().push(stream))).toEqual(samples);

@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { HybridClock, hash32, parseServerFile, rendezvousOrder } from '@triekv/broker';
+import { compareVersions } from '@triekv/protocol';
+
+describe('rendezvous placement', () => {
+  const seeds = Array.from({ length: 5 }, (_, i) => hash32(`127.0.0.1:${8000 + i}`));
+
+  it('is deterministic and a permutation of the servers', () => {
+    fc.assert(
+      fc.property(fc.string(), (key) => {
+        const order = rendezvousOrder(key, seeds);
+        expect(order).toEqual(rendezvousOrder(key, seeds));
+        expect([...order].sort()).toEqual([0, 1, 2, 3, 4]);
+      }),
+    );
+  });
+
+  it('spreads keys evenly over the servers', () => {
+    const first = [0, 0, 0, 0, 0];
+    for (let i = 0; i < 50000; i++) first[rendezvousOrder(`key${i}`, seeds)[0] as number]!++;
+    for (const n of first) expect(Math.abs(n - 10000)).toBeLessThan(600); // within 6% of even
+  });
+
+  it('moves only the keys a new server wins when one is added', () => {
+    const more = [...seeds, hash32('127.0.0.1:8005')];
+    let moved = 0;
+    for (let i = 0; i < 20000; i++) {
+      const before = rendezvousOrder(`key${i}`, seeds)[0];
+      const after = rendezvousOrder(`key${i}`, more)[0];
+      if (before !== after) {
+        moved++;
+        expect(after).toBe(5);
+      }
+    }
+    expect(moved / 20000).toBeGreaterThan(0.12);
+    expect(moved / 20000).toBeLessThan(0.22); // about 1/6
+  });
+});
+
+describe('hybrid logical clock', () => {
+  it('issues strictly increasing versions, even when the wall clock stands still or goes back', () => {
+    let now = 1000;
+    const clock = new HybridClock('a', () => now);
+    const v1 = clock.tick();
+    const v2 = clock.tick();
+    now = 900;
+    const v3 = clock.tick();
+    now = 2000;
+    const v4 = clock.tick();
+    expect([v1, v2, v3, v4]).toEqual([
+      [1000, 0, 'a'],
+      [1000, 1, 'a'],
+      [1000, 2, 'a'],
+      [2000, 0, 'a'],
+    ]);
+  });
+
+  it('moves past versions it observes from other brokers', () => {
+    const clock = new HybridClock('a', () => 1000);
+    clock.observe([5000, 7, 'b']);
+    const next = clock.tick();
+    expect(compareVersions(next, [5000, 7, 'b'])).toBeGreaterThan(0);
+  });
+});
+
+describe('server files', () => {
+  it('reads HOST PORT lines, skipping blanks and comments', () => {
+    expect(parseServerFile('# cluster\n127.0.0.1 8000\n\n  localhost\t8001 \n')).toEqual([
+      { host: '127.0.0.1', port: 8000 },
+      { host: 'localhost', port: 8001 },
+    ]);
+  });
+
+  it.each([
+    ['127.0.0.1\n', 'f: line 1: expected "HOST PORT", found "127.0.0.1"'],
+    ['a 1\nb 70000\n', 'f: line 2: port must be a whole number from 1 to 65535, found "70000"'],
+    ['a 1\na 1\n', 'f: line 2: a:1 already listed on line 1'],
+    ['# nothing\n', 'f: no servers listed'],
+  ])('rejects %j', (text, message) => {
+    expect(() => parseServerFile(text, 'f')).toThrow(message);
+  });
+});
