@@ -15,7 +15,7 @@ export class RegionPool {
   private largeFree: Map<number, number> | null = null;
 
   constructor(initialWords = 16) {
-    this.words = new Int32Array(initialWords);
+    this.words = allocWords(initialWords);
   }
 
   /** Words handed out or free, i.e. the high-water mark. */
@@ -70,7 +70,7 @@ export class RegionPool {
 
   private grow(needed: number): void {
     // 1.5x rather than 2x: the pool is most of a large trie's memory, and slack is paid for in full.
-    const next = new Int32Array(Math.max(needed, Math.ceil(this.words.length * 1.5)));
+    const next = allocWords(Math.max(needed, Math.ceil(this.words.length * 1.5)));
     next.set(this.words.subarray(0, this.top));
     this.words = next;
   }
@@ -78,3 +78,24 @@ export class RegionPool {
 
 const SMALL_SIZES = 1024;
 const TINY_POOL = 256;
+
+/**
+ * Small pools are views into shared 8 KiB slabs instead of arrays of their own: a trie per stored
+ * document would otherwise cost an ArrayBuffer allocation (and external-memory pressure on the GC) each.
+ * A slab is freed when the last pool viewing it is; large pools get their own buffer.
+ */
+const SLAB_WORDS = 2048;
+const MAX_SLAB_POOL = 256;
+let slab = new ArrayBuffer(SLAB_WORDS * 4);
+let slabTop = 0;
+
+function allocWords(length: number): Int32Array {
+  if (length > MAX_SLAB_POOL) return new Int32Array(length);
+  if (slabTop + length > SLAB_WORDS) {
+    slab = new ArrayBuffer(SLAB_WORDS * 4);
+    slabTop = 0;
+  }
+  const words = new Int32Array(slab, slabTop * 4, length);
+  slabTop += length;
+  return words;
+}

@@ -29,10 +29,13 @@ export class TrieStore<V> {
   /** Pool size at which the next automatic compaction runs. */
   private compactAt = MIN_COMPACT_WORDS;
 
-  /** `initialWords`: a size hint for the pool, so a trie built from known entries allocates once. */
-  constructor(initialWords?: number) {
+  /**
+   * `initialWords` and `rootCap`: size hints, so a trie built from known entries allocates its pool once
+   * and never regrows its root.
+   */
+  constructor(initialWords?: number, rootCap = 0) {
     this.pool = new RegionPool(initialWords);
-    this.root = this.allocNode(0, 0);
+    this.root = this.allocNode(0, rootCap);
   }
 
   /**

@@ -42,8 +42,10 @@ export class Trie<V> implements Iterable<[string, V]> {
 
   /** Builds a trie holding the given entries (later duplicates win, as with `Map`). */
   constructor(entries?: Iterable<readonly [string, V]>) {
-    if (Array.isArray(entries))
-      this.store = new TrieStore<V>(estimateWords(entries as [string, V][]));
+    if (Array.isArray(entries)) {
+      const list = entries as [string, V][];
+      this.store = new TrieStore<V>(estimateWords(list), list.length);
+    }
     if (entries !== undefined) for (const [key, value] of entries) this.set(key, value);
   }
 

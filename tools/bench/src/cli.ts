@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runBrokerBench } from './suites/broker.js';
 import { runDatagenBench } from './suites/datagen.js';
 import { runProtocolBench } from './suites/protocol.js';
 import { runRecordBench } from './suites/record.js';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<void>> = {
   datagen: runDatagenBench,
   protocol: runProtocolBench,
   server: runServerBench,
+  broker: runBrokerBench,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -67,7 +67,7 @@ async function drive(
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -75,7 +75,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startRedis(): Promise<{ port: number; child: ChildProcess } | undefined> {
+export async function startRedis(): Promise<{ port: number; child: ChildProcess } | undefined> {
   if (spawnSync('redis-server', ['--version']).error !== undefined) return undefined;
   const port = await freePort();
   const child = spawn(

@@ -1,0 +1,145 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker, load } from '@triekv/broker';
+import { readKeyFile, writeDatasetFile } from '@triekv/datagen';
+import { formatRecord, parseRecord } from '@triekv/record';
+import { startServerProcess } from '@triekv/test-utils';
+import { Redis } from 'ioredis';
+import { printTable, writeResults } from '../report.js';
+import { startRedis } from './server.js';
+
+const RECORDS = Number(process.env.TRIEKV_BENCH_RECORDS ?? 200_000);
+const READS = 50_000;
+
+/** Runs `ops` calls of `op`, `depth` at a time; returns ops/s. */
+async function opsPerSecond(
+  ops: number,
+  depth: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: depth }, async () => {
+      for (let i = next++; i < ops; i = next++) await op(i);
+    }),
+  );
+  return ops / ((performance.now() - start) / 1000);
+}
+
+/** `npm run bench -- broker`: load 200k records with k=2 onto 3 servers; reads through the broker. */
+export async function runBrokerBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'triekv-bench-broker-'));
+  const data = join(dir, 'data.txt');
+  const keys = await readKeyFile(
+    join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt'),
+  );
+  await writeDatasetFile(
+    { keys, lines: RECORDS, maxDepth: 3, maxKeys: 5, maxLength: 8, seed: 'broker' },
+    data,
+  );
+  const servers = await Promise.all(
+    [0, 1, 2].map(() => startServerProcess(['--log-level', 'silent'])),
+  );
+  const broker = new Broker({
+    servers: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
+    k: 2,
+  });
+  const rows: (string | number)[][] = [];
+  const results: Record<string, number> = {};
+  try {
+    await broker.start();
+    const summary = await load(broker, createReadStream(data));
+    if (summary.underReplicated !== 0 || summary.rejected.length !== 0)
+      throw new Error('the load lost records');
+    results.loadRecordsPerSecond = summary.records / summary.seconds;
+    results.loadReplicaWritesPerSecond = summary.replicaWrites / summary.seconds;
+    console.error(`broker: loaded ${summary.records} records in ${summary.seconds.toFixed(2)} s`);
+    const sample = readFileSync(data, 'utf8')
+      .split('\n', 2000)
+      .filter(Boolean)
+      .map((l) => parseRecord(l));
+    const firstKey = (i: number): [string, string] => {
+      const r = sample[i % sample.length]!;
+      return [r.key, [...r.value.keys()][0] ?? 'name'];
+    };
+    for (const depth of [1, 64]) {
+      results[`get${depth}`] = await opsPerSecond(READS, depth, (i) => broker.get(firstKey(i)[0]));
+      results[`query${depth}`] = await opsPerSecond(READS, depth, (i) => broker.query(firstKey(i)));
+    }
+  } finally {
+    await broker.close();
+    for (const s of servers) s.kill('SIGTERM');
+    await Promise.all(servers.map((s) => s.exited));
+  }
+
+  // Baseline: the same records loaded into one redis-server, SET key text, in pipelines of 500.
+  const redis = await startRedis();
+  if (redis === undefined) {
+    console.error(
+      'broker: redis-server not found on PATH; skipping the Redis rows (install the Debian package redis-server)',
+    );
+  } else {
+    const client = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true });
+    await client.connect();
+    try {
+      const start = performance.now();
+      let pipeline = client.pipeline();
+      let queued = 0;
+      const flushes: Promise<unknown>[] = [];
+      const { readRecords } = await import('@triekv/record');
+      for await (const r of readRecords(createReadStream(data))) {
+        if (!('record' in r)) continue;
+        pipeline.set(r.record.key, formatRecord(r.record));
+        if (++queued % 500 === 0) {
+          flushes.push(pipeline.exec());
+          pipeline = client.pipeline();
+          if (flushes.length >= 8) await flushes.shift();
+        }
+      }
+      flushes.push(pipeline.exec());
+      await Promise.all(flushes);
+      results.redisLoadRecordsPerSecond = queued / ((performance.now() - start) / 1000);
+      for (const depth of [1, 64]) {
+        results[`redisGet${depth}`] = await opsPerSecond(READS, depth, (i) =>
+          client.get(`key${(i % 2000) + 1}`),
+        );
+      }
+    } finally {
+      await client.quit();
+      redis.child.kill('SIGTERM');
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+
+  const ratio = (ours: number | undefined, base: number | undefined): string =>
+    ours === undefined || base === undefined ? '' : `${(ours / base).toFixed(2)}x`;
+  rows.push([
+    'load, records/s',
+    results.loadRecordsPerSecond!,
+    results.redisLoadRecordsPerSecond ?? 'skipped',
+    ratio(results.loadRecordsPerSecond, results.redisLoadRecordsPerSecond),
+    '>= 100,000',
+    results.loadRecordsPerSecond! >= 100_000 ? 'yes' : 'NO',
+  ]);
+  rows.push(['load, replica writes/s', results.loadReplicaWritesPerSecond!, '', '', '', '']);
+  for (const depth of [1, 64]) {
+    rows.push([
+      `GET, ${depth} in flight`,
+      results[`get${depth}`]!,
+      results[`redisGet${depth}`] ?? 'skipped',
+      ratio(results[`get${depth}`], results[`redisGet${depth}`]),
+      '',
+      '',
+    ]);
+    rows.push([`QUERY, ${depth} in flight`, results[`query${depth}`]!, '', '', '', '']);
+  }
+  printTable(
+    `Broker: ${RECORDS.toLocaleString('en-US')} generated records (-d 3 -m 5 -l 8), k=2 on 3 kv-servers; baseline: one redis-server (SET/GET of the record text via ioredis)`,
+    ['operation', 'triekv', 'redis-server', 'ratio', 'target', 'pass'],
+    rows,
+  );
+  console.log(`\nwrote ${writeResults('broker', { records: RECORDS, ...results })}`);
+}
