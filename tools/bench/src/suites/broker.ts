@@ -118,13 +118,13 @@ export async function runBrokerBench(): Promise<void> {
     ours === undefined || base === undefined ? '' : `${(ours / base).toFixed(2)}x`;
   rows.push([
     'load, records/s',
-    results.loadRecordsPerSecond!,
+    results.loadRecordsPerSecond,
     results.redisLoadRecordsPerSecond ?? 'skipped',
     ratio(results.loadRecordsPerSecond, results.redisLoadRecordsPerSecond),
     '>= 100,000',
-    results.loadRecordsPerSecond! >= 100_000 ? 'yes' : 'NO',
+    results.loadRecordsPerSecond >= 100_000 ? 'yes' : 'NO',
   ]);
-  rows.push(['load, replica writes/s', results.loadReplicaWritesPerSecond!, '', '', '', '']);
+  rows.push(['load, replica writes/s', results.loadReplicaWritesPerSecond, '', '', '', '']);
   for (const depth of [1, 64]) {
     rows.push([
       `GET, ${depth} in flight`,
