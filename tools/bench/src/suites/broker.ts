@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, load } from '@triekv/broker';
-import { readKeyFile, writeDatasetFile } from '@triekv/datagen';
+import { writeDatasetFile } from '@triekv/datagen';
+import { SHAPE, fixtureKeys } from '../fixtures.js';
 import { formatRecord, parseRecord } from '@triekv/record';
 import { startServerProcess } from '@triekv/test-utils';
 import { Redis } from 'ioredis';
@@ -33,13 +34,8 @@ async function opsPerSecond(
 export async function runBrokerBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'triekv-bench-broker-'));
   const data = join(dir, 'data.txt');
-  const keys = await readKeyFile(
-    join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt'),
-  );
-  await writeDatasetFile(
-    { keys, lines: RECORDS, maxDepth: 3, maxKeys: 5, maxLength: 8, seed: 'broker' },
-    data,
-  );
+  const keys = fixtureKeys();
+  await writeDatasetFile({ keys, lines: RECORDS, ...SHAPE, seed: 'broker' }, data);
   const servers = await Promise.all(
     [0, 1, 2].map(() => startServerProcess(['--log-level', 'silent'])),
   );

@@ -2,11 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readKeyFile, writeDatasetFile } from '@triekv/datagen';
+import { writeDatasetFile } from '@triekv/datagen';
+import { KEY_FILE, SHAPE, fixtureKeys } from '../fixtures.js';
 import { printTable, writeResults } from '../report.js';
 
 const LINES = Number(process.env.TRIEKV_BENCH_LINES ?? 1_000_000);
-const ARGS = { maxDepth: 3, maxKeys: 5, maxLength: 8 };
+const ARGS = SHAPE;
 
 interface Row {
   generator: string;
@@ -18,8 +19,8 @@ interface Row {
 
 /** `npm run bench -- datagen`: kv-gen's library vs a typical Python generator, both writing a file. */
 export async function runDatagenBench(): Promise<void> {
-  const keyFile = join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt');
-  const keys = await readKeyFile(keyFile);
+  const keyFile = KEY_FILE;
+  const keys = fixtureKeys();
   const dir = mkdtempSync(join(tmpdir(), 'triekv-bench-'));
   const rows: Row[] = [];
   try {

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { generateLines, parseKeyFile } from '@triekv/datagen';
 import { FrameDecoder, encodeFrame, type Message, type Version } from '@triekv/protocol';
-import { Float, parseRecord, type Value } from '@triekv/record';
+import { Float, type Value } from '@triekv/record';
+import { generatedRecords } from '../fixtures.js';
 import { QUICK, pairedNsPerOp } from '../measure.js';
 import { printTable, writeResults } from '../report.js';
 
@@ -28,11 +26,7 @@ function jsonable(value: unknown): unknown {
 
 /** `npm run bench -- protocol`: frame round trips (encode, then decode from bytes) vs JSON lines. */
 export async function runProtocolBench(): Promise<void> {
-  const keyFile = join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt');
-  const keys = parseKeyFile(readFileSync(keyFile, 'utf8'));
-  const records = [
-    ...generateLines({ keys, lines: 100, maxDepth: 3, maxKeys: 5, maxLength: 8, seed: 'proto' }),
-  ].map((l) => parseRecord(l));
+  const records = generatedRecords(100, 'proto');
   const version: Version = [1764288000000, 0, 'broker-1'];
   const kinds: { name: string; make: (i: number) => Message }[] = [
     { name: 'GET', make: (i) => ({ type: 'GET', id: i, key: `key${i}` }) },

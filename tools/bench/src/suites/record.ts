@@ -1,7 +1,5 @@
-import { generateLines, parseKeyFile } from '@triekv/datagen';
 import { Float, formatRecord, parseRecord, type KvRecord, type Value } from '@triekv/record';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { generatedLines } from '../fixtures.js';
 import { MEDIUM, pairedNsPerOp } from '../measure.js';
 import { printTable, writeResults } from '../report.js';
 
@@ -20,18 +18,7 @@ function toJson(value: Value): unknown {
 
 /** `npm run bench -- record`: the record text format vs JSON on the same generated records. */
 export async function runRecordBench(): Promise<void> {
-  const keyFile = join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt');
-  const keys = parseKeyFile(readFileSync(keyFile, 'utf8'));
-  const lines = [
-    ...generateLines({
-      keys,
-      lines: RECORDS,
-      maxDepth: 3,
-      maxKeys: 5,
-      maxLength: 8,
-      seed: 'bench',
-    }),
-  ];
+  const lines = generatedLines(RECORDS, 'bench');
   const records: KvRecord[] = lines.map((line) => parseRecord(line));
   const objects = records.map((r) => ({ [r.key]: toJson(r.value) }));
   const jsonLines = objects.map((o) => JSON.stringify(o));

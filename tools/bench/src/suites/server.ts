@@ -1,10 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { generateLines, parseKeyFile } from '@triekv/datagen';
 import type { Version } from '@triekv/protocol';
-import { formatRecord, parseRecord, type KvRecord } from '@triekv/record';
+import { formatRecord, type KvRecord } from '@triekv/record';
+import { generatedRecords } from '../fixtures.js';
 import { RawClient, startServerProcess } from '@triekv/test-utils';
 import { Redis } from 'ioredis';
 import { printTable, writeResults } from '../report.js';
@@ -132,18 +130,7 @@ async function redisClients(port: number, n: number): Promise<Client[]> {
 
 /** `npm run bench -- server`: kv-server vs redis-server, GET and PUT/SET, three load shapes. */
 export async function runServerBench(): Promise<void> {
-  const keyFile = join(__dirname, '..', '..', '..', '..', 'test-fixtures', 'keyFile.txt');
-  const keys = parseKeyFile(readFileSync(keyFile, 'utf8'));
-  const records = [
-    ...generateLines({
-      keys,
-      lines: RECORDS,
-      maxDepth: 3,
-      maxKeys: 5,
-      maxLength: 8,
-      seed: 'server',
-    }),
-  ].map((l) => parseRecord(l));
+  const records = generatedRecords(RECORDS, 'server');
   const ours = await startServerProcess(['--log-level', 'silent']);
   const redis = await startRedis();
   if (redis === undefined)
