@@ -5,6 +5,7 @@ import { formatPath, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
 import { HybridClock } from './hlc.js';
+import { repair } from './repair.js';
 import { hash32, rendezvousOrder } from './rendezvous.js';
 import { ServerConnection, type CallOptions, type ConnectionOptions } from './server-connection.js';
 import type { ServerAddress } from './server-file.js';
@@ -293,7 +294,6 @@ export class Broker extends EventEmitter<{
   /** Runs the repair (see repair.ts) once a returning server has settled; one at a time. */
   private repairSoon(): Promise<unknown> {
     const run = async (): Promise<void> => {
-      const { repair } = await import('./repair.js');
       const summary = await repair(this);
       for (const s of summary.servers) this.emit('repaired', s.server, s.copied);
     };

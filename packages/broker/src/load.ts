@@ -48,7 +48,9 @@ export async function load(
   broker.checkOpen();
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const acks: number[] = []; // replicas acknowledged per record, by record index
+  // Only what went wrong is remembered (records placed on fewer than k servers, records in a failed
+  // batch), so memory stays flat however long the input.
+  const short = new Set<number>();
   const buffers = new Map<ServerConnection, { records: WireRecord[]; indexes: number[] }>();
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
   const rejected: { line: number; reason: string }[] = [];
@@ -69,10 +71,11 @@ export async function load(
       )
       .then(
         () => {
-          for (const i of buffer.indexes) acks[i] = (acks[i] ?? 0) + 1;
           replicaWrites += buffer.records.length;
         },
-        () => undefined, // counted as missing replicas below
+        () => {
+          for (const i of buffer.indexes) short.add(i);
+        },
       )
       .finally(() => flying.delete(sent));
     flying.add(sent);
@@ -80,9 +83,9 @@ export async function load(
 
   const place = async (record: KvRecord): Promise<void> => {
     const index = records++;
-    acks[index] = 0;
     const targets = broker.writeTargets(record.key);
     if (targets.length === 0) throw new UnavailableError('no server is up to load into');
+    if (targets.length < broker.k) short.add(index);
     const version = broker.clock.tick();
     for (const server of targets) {
       let buffer = buffers.get(server);
@@ -106,7 +109,7 @@ export async function load(
   for (const server of [...buffers.keys()]) await flush(server);
   for (const flying of inFlight.values()) await Promise.all(flying);
   options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
-  const underReplicated = acks.filter((n) => n < broker.k).length;
+  const underReplicated = short.size;
   const warnings = broker.downWarnings();
   if (underReplicated > 0)
     warnings.unshift(`${underReplicated} records reached fewer than ${broker.k} replicas`);

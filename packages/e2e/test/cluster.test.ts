@@ -160,6 +160,17 @@ describe('a cluster of kv-server processes behind a broker', () => {
     expect(await checkAll(b)).toEqual([]);
   });
 
+  it('counts records a load could not place on k servers', async () => {
+    const b = await cluster(3, 3);
+    const [s0] = servers as [ServerProcess];
+    s0.kill('SIGKILL');
+    await waitFor(() => b.down().length === 1, 'one down');
+    const summary = await load(b, Readable.from([lines.slice(0, 40).join('\n')]));
+    expect(summary).toMatchObject({ records: 40, replicaWrites: 80, underReplicated: 40 });
+    expect(summary.warnings).toEqual(['40 records reached fewer than 3 replicas']);
+    for (const record of records.slice(0, 40)) expect((await b.get(record.key)).found).toBe(true);
+  });
+
   it('reads the newest version and repairs stale replicas', async () => {
     const b = await cluster(3, 3);
     expect((await run(b, 'PUT "k" : { "v" : 1 }')).lines).toEqual(['OK']);
