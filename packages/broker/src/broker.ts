@@ -88,6 +88,7 @@ export class Broker extends EventEmitter<{
   up: [server: string];
   down: [server: string];
   repaired: [server: string, copied: number];
+  repairFailed: [reason: string];
 }> {
   readonly k: number;
   readonly placement: Placement;
@@ -297,7 +298,10 @@ export class Broker extends EventEmitter<{
       const summary = await repair(this);
       for (const s of summary.servers) this.emit('repaired', s.server, s.copied);
     };
-    this.repairing = (this.repairing ?? Promise.resolve()).catch(() => undefined).then(run);
+    // A background repair must never become an unhandled rejection: its failure is an event.
+    this.repairing = (this.repairing ?? Promise.resolve()).then(run).catch((error: unknown) => {
+      if (!this.closed) this.emit('repairFailed', (error as Error).message);
+    });
     return this.repairing;
   }
 

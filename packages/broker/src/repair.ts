@@ -20,14 +20,25 @@ class ExportCursor {
 
   constructor(readonly server: ServerConnection) {}
 
+  /** Set when the server failed while being read; its stream is then treated as ended. */
+  failure: Error | undefined;
+
   async head(): Promise<ExportEntry | undefined> {
     if (this.at < this.page.length) return this.page[this.at];
     if (this.finished) return undefined;
-    const reply = await this.server.request({
-      type: 'EXPORT',
-      limit: DEFAULT_REPAIR_PAGE,
-      ...(this.after === undefined ? {} : { after: this.after }),
-    });
+    let reply;
+    try {
+      reply = await this.server.request({
+        type: 'EXPORT',
+        limit: DEFAULT_REPAIR_PAGE,
+        ...(this.after === undefined ? {} : { after: this.after }),
+      });
+    } catch (error) {
+      this.failure = error as Error;
+      this.finished = true;
+      this.page = [];
+      return undefined;
+    }
     this.page = reply.type === 'OK' ? (reply.entries ?? []) : [];
     this.at = 0;
     if (reply.type !== 'OK' || reply.cursor === undefined) this.finished = true;
@@ -51,6 +62,7 @@ export async function repair(broker: Broker): Promise<RepairSummary> {
   const live = broker.connections.filter((c) => c.up);
   const cursors = live.map((c) => new ExportCursor(c));
   const copiedBy = new Map<ServerConnection, number>(live.map((c) => [c, 0]));
+  const failed = new Map<ServerConnection, string>();
   let keys = 0;
   for (;;) {
     const heads = await Promise.all(cursors.map((c) => c.head()));
