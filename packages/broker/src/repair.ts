@@ -88,6 +88,7 @@ export async function repair(broker: Broker): Promise<RepairSummary> {
       targets.map(async (target) => {
         const have = holders.get(target);
         if (have !== undefined && compareVersions(have.version, entry.version) >= 0) return;
+        if (failed.has(target)) return;
         const request =
           entry.value === null
             ? ({ type: 'DELETE', key: entry.key, version: entry.version } as const)
@@ -97,17 +98,27 @@ export async function repair(broker: Broker): Promise<RepairSummary> {
                 value: entry.value,
                 version: entry.version,
               } as const);
-        await target.request(request);
-        copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
+        try {
+          await target.request(request);
+          copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
+        } catch (error) {
+          // A server that fails mid-repair is skipped; the next repair (it runs again when the server
+          // comes back) catches it up.
+          failed.set(target, (error as Error).message);
+        }
       }),
     );
   }
+  for (const cursor of cursors) {
+    if (cursor.failure !== undefined) failed.set(cursor.server, cursor.failure.message);
+  }
   const servers = [...copiedBy].map(([c, copied]) => ({ server: c.name, copied }));
+  const warnings = [...failed].map(([c, reason]) => `${c.name} was skipped: ${reason}`);
   return {
     keys,
     copied: servers.reduce((n, s) => n + s.copied, 0),
     servers,
-    warnings: broker.downWarnings(),
+    warnings: [...warnings, ...broker.downWarnings()],
   };
 }
 
