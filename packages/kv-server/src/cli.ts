@@ -29,6 +29,8 @@ interface Flags {
   maxConnections: number;
   idleTimeout: number;
   logLevel: string;
+  dataDir?: string;
+  fsync: 'always' | 'batch' | 'off';
 }
 
 function program(version: string): Command {
@@ -64,6 +66,15 @@ function program(version: string): Command {
       wholeNumber('idle-timeout', 0),
       0,
     )
+    .option(
+      '--data-dir <dir>',
+      'keep records in this directory (log + snapshots); without it, memory only',
+    )
+    .addOption(
+      new Option('--fsync <policy>', 'with --data-dir: when writes reach the disk')
+        .choices(['always', 'batch', 'off'])
+        .default('batch'),
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (logs go to stderr, as JSON)')
         .choices(LEVELS)
@@ -72,7 +83,7 @@ function program(version: string): Command {
     .version(version, '-V, --version')
     .addHelpText(
       'after',
-      '\nExample:\n  kv-server -a 127.0.0.1 -p 8000\n  TRIEKV_AUTH_TOKEN=s3cret kv-server -p 0 --log-level warn',
+      '\nExample:\n  kv-server -a 127.0.0.1 -p 8000\n  kv-server -p 8001 --data-dir ./data1 --fsync batch\n  TRIEKV_AUTH_TOKEN=s3cret kv-server -p 0 --log-level warn',
     )
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`kv-server: ${text}`) });
@@ -99,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     maxFrameSize: flags.maxFrame,
     maxConnections: flags.maxConnections,
     idleTimeoutMs: flags.idleTimeout,
+    ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir, fsync: flags.fsync }),
     logger,
   });
   let address: { host: string; port: number };

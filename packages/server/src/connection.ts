@@ -15,6 +15,8 @@ import type { Counters } from './stats.js';
 
 /** What a connection needs from its server. */
 export interface ConnectionContext extends HandlerContext {
+  /** When set, replies to writes wait until those writes are durable. */
+  durability?: { written(): number; sync(): Promise<void> };
   authToken: string | undefined;
   maxFrameSize: number;
   maxDepth: number;
@@ -42,6 +44,10 @@ export class Connection {
   private readonly queue: Decoded[] = [];
   private head = 0;
   private waitingForDrain = false;
+  /** Replies of the current pass, held until its writes are durable. */
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  private waitingForDisk = false;
   readonly closed: Promise<void>;
 
   constructor(
@@ -83,6 +89,12 @@ export class Connection {
   end(): void {
     if (this.closing) return;
     this.closing = true;
+    // Replies waiting for the disk are sent when it answers; then the socket ends.
+    if (this.waitingForDisk) {
+      void this.ctx.durability?.sync().finally(() => this.socket.end());
+      return;
+    }
+    this.deliver();
     this.socket.end();
   }
 
@@ -100,35 +112,81 @@ export class Connection {
    */
   private pump(): void {
     const { socket, queue } = this;
-    if (this.waitingForDrain) return;
-    socket.cork();
-    try {
-      while (this.head < queue.length) {
-        if (socket.writableLength > this.ctx.writeHighWater) {
-          this.waitingForDrain = true;
-          socket.pause();
-          socket.once('drain', () => {
-            this.waitingForDrain = false;
-            if (this.closing) return;
-            socket.resume();
-            this.pump();
-          });
-          break;
-        }
-        const item = queue[this.head] as Decoded;
-        queue[this.head++] = undefined as unknown as Decoded;
-        if (!this.answer(item)) {
-          this.head = queue.length;
-          break;
-        }
+    if (this.waitingForDrain || this.waitingForDisk) return;
+    const durability = this.ctx.durability;
+    const writtenBefore = durability?.written() ?? 0;
+    let full = false;
+    while (this.head < queue.length) {
+      if (socket.writableLength + this.outboxBytes > this.ctx.writeHighWater) {
+        full = true;
+        break;
       }
-      if (this.head === queue.length) {
-        queue.length = 0;
-        this.head = 0;
+      const item = queue[this.head] as Decoded;
+      queue[this.head++] = undefined as unknown as Decoded;
+      if (!this.answer(item)) {
+        this.head = queue.length;
+        break;
       }
-    } finally {
-      socket.uncork();
     }
+    if (this.head === queue.length) {
+      queue.length = 0;
+      this.head = 0;
+    }
+    if (durability === undefined || durability.written() === writtenBefore) {
+      this.deliver();
+      if (full) this.waitForDrain();
+      return;
+    }
+    // This pass wrote: its replies go out once the log has them on disk (one fsync for every
+    // connection's writes of the moment, under the batch policy).
+    this.waitingForDisk = true;
+    socket.pause();
+    durability.sync().then(
+      () => {
+        this.waitingForDisk = false;
+        this.deliver();
+        if (this.closing) return;
+        if (full) {
+          this.waitForDrain();
+          return;
+        }
+        socket.resume();
+        this.pump();
+      },
+      (error: unknown) => {
+        this.ctx.log.error(
+          { err: error },
+          'could not make writes durable; closing the connection unanswered',
+        );
+        this.outbox = [];
+        this.outboxBytes = 0;
+        this.socket.destroy();
+      },
+    );
+  }
+
+  /** A slow reader: stop taking requests until its replies drain. */
+  private waitForDrain(): void {
+    const { socket } = this;
+    this.waitingForDrain = true;
+    socket.pause();
+    socket.once('drain', () => {
+      this.waitingForDrain = false;
+      if (this.closing) return;
+      socket.resume();
+      this.pump();
+    });
+  }
+
+  /** Sends the held replies, in order, in one write. */
+  private deliver(): void {
+    if (this.outbox.length === 0) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    this.socket.cork();
+    for (const frame of frames) this.socket.write(frame);
+    this.socket.uncork();
   }
 
   /** Answers one decoded item; false when the connection must stop (it is being closed). */
@@ -139,6 +197,7 @@ export class Connection {
       ctx.log.debug({ remote: this.remote, code: item.code, reason: item.message }, 'bad frame');
       this.send({ type: 'ERROR', id: item.id ?? 0, code: item.code, message: item.message });
       if (item.fatal) {
+        this.deliver();
         this.end();
         return false;
       }
@@ -191,6 +250,7 @@ export class Connection {
     this.ctx.counters.errors++;
     this.ctx.log.info({ remote: this.remote, code }, message);
     this.send({ type: 'ERROR', id, code, message });
+    this.deliver();
     this.end();
   }
 
@@ -208,6 +268,7 @@ export class Connection {
       });
     }
     this.ctx.counters.bytesOut += frame.length;
-    this.socket.write(frame);
+    this.outbox.push(frame);
+    this.outboxBytes += frame.length;
   }
 }

@@ -7,11 +7,14 @@ import {
   type Stats,
   type Version,
 } from '@triekv/protocol';
+import { Op, type LogEntry } from './persistence/log-format.js';
 import type { Store } from './store.js';
 
 /** What the handler needs besides the request: the store, the limits, and how to describe the server. */
 export interface HandlerContext {
   store: Store;
+  /** Called with every applied write, before its reply is sent (the data directory's log). */
+  journal?: (entry: LogEntry) => void;
   maxKeyLength: number;
   maxScan: number;
   info: ServerInfo;
@@ -77,6 +80,13 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
       const limit = checkRecord(request.key, request.value, ctx.maxKeyLength);
       if (limit !== undefined) return error(id, ErrorCode.LIMIT, limit);
       const result = ctx.store.put(request.key, request.value, request.version);
+      if (result.applied)
+        ctx.journal?.({
+          op: Op.Put,
+          key: request.key,
+          value: request.value,
+          version: request.version,
+        });
       return { type: 'OK', id, applied: result.applied, version: result.version };
     }
     case 'PUT_BATCH': {
@@ -99,6 +109,8 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
       if (tooLong(request.key, ctx.maxKeyLength))
         return error(id, ErrorCode.LIMIT, `key longer than ${ctx.maxKeyLength}`);
       const result = ctx.store.delete(request.key, request.version);
+      if (result.applied)
+        ctx.journal?.({ op: Op.Delete, key: request.key, value: null, version: request.version });
       if (!result.existed && result.applied)
         return { type: 'NOT_FOUND', id, version: request.version };
       return { type: 'OK', id, applied: result.applied, version: result.version };

@@ -20,4 +20,11 @@ export { Store, type ReadResult, type WriteResult } from './store.js';
 export { StoredDoc, toDoc, toStored } from './stored-doc.js';
 export { handle, type HandlerContext } from './handler.js';
 export { ListenError, ServerError, ServerStateError } from './errors.js';
+export {
+  DataDir,
+  type FsyncPolicy,
+  type PersistenceOptions,
+  type Recovery,
+} from './persistence/data-dir.js';
+export { DataDirError } from './persistence/errors.js';
 export * as defaults from './defaults.js';

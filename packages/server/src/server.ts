@@ -22,6 +22,10 @@ import {
 import { ListenError, ServerStateError } from './errors.js';
 import { Counters } from './stats.js';
 import { Store } from './store.js';
+import { DataDir, type FsyncPolicy, type Recovery } from './persistence/data-dir.js';
+
+/** STATS values are numbers: the fsync policy as 0 (off), 1 (batch), 2 (always). */
+const FSYNC_CODES: Record<FsyncPolicy, number> = { off: 0, batch: 1, always: 2 };
 
 /** Options for `createServer`; every field is optional. */
 export interface ServerOptions {
@@ -51,6 +55,17 @@ export interface ServerOptions {
   logger?: Logger;
   /** Name reported in HELLO and STATS. @default 'triekv' */
   name?: string;
+  /**
+   * Keep the records in this directory: every acknowledged write is in its log before the reply, and a
+   * restart rebuilds the store from it. @default undefined (memory only)
+   */
+  dataDir?: string;
+  /** With `dataDir`: `always`, `batch` (group commit) or `off`. @default 'batch' */
+  fsync?: FsyncPolicy;
+  /** With `dataDir`: compact when the log reaches this many times the last snapshot (and `minCompactBytes`). @default 2 */
+  compactRatio?: number;
+  /** With `dataDir`: the smallest log worth compacting, in bytes. @default 16 MiB */
+  minCompactBytes?: number;
 }
 
 export type ServerStatus = 'new' | 'listening' | 'closing' | 'closed';
@@ -72,6 +87,11 @@ function checkOptions(options: ServerOptions): void {
     if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
       throw new TypeError(`options.${name} must be a whole number >= 0, got ${JSON.stringify(v)}`);
     }
+  }
+  if (options.fsync !== undefined && !['always', 'batch', 'off'].includes(options.fsync)) {
+    throw new TypeError(
+      `options.fsync must be 'always', 'batch' or 'off', got ${JSON.stringify(options.fsync)}`,
+    );
   }
   if (options.port !== undefined && options.port > 65535)
     throw new TypeError('options.port must be <= 65535');
@@ -95,6 +115,10 @@ export class KvServer {
   private readonly connections = new Set<Connection>();
   private readonly ctx: ConnectionContext;
   private tcp: Server | undefined;
+  private dataDir: DataDir | undefined;
+  private written = 0;
+  /** What the last start recovered from the data directory. */
+  recovery: Recovery | undefined;
   private state: ServerStatus = 'new';
   private closing: Promise<void> | undefined;
 
@@ -128,6 +152,7 @@ export class KvServer {
       throw new ServerStateError(`cannot listen: the server is ${this.state}`);
     const host = this.options.host ?? DEFAULT_HOST;
     const port = this.options.port ?? 0;
+    if (this.options.dataDir !== undefined) await this.openDataDir(this.options.dataDir);
     const tcp = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
     this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
@@ -148,8 +173,9 @@ export class KvServer {
         tcp.off('error', onError);
         resolve();
       });
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
       this.state = 'closed';
+      await this.dataDir?.close();
       throw error;
     });
     tcp.on('error', (error) => this.ctx.log.error({ err: error }, 'listener error'));
@@ -193,6 +219,7 @@ export class KvServer {
       await Promise.race([drained, cut]);
       clearTimeout(timer);
       await stopped;
+      await this.dataDir?.close();
       this.state = 'closed';
       this.ctx.log.info('closed');
     })();
@@ -219,7 +246,44 @@ export class KvServer {
       memoryHeapUsedBytes: memory.heapUsed,
       memoryExternalBytes: memory.external + memory.arrayBuffers,
       ops: c.opsByType(),
+      ...(this.dataDir === undefined
+        ? {}
+        : {
+            persistence: {
+              logBytes: this.dataDir.size,
+              compactions: this.dataDir.compactions,
+              fsync: FSYNC_CODES[this.dataDir.policy],
+            },
+          }),
     };
+  }
+
+  private async openDataDir(dir: string): Promise<void> {
+    const { dataDir, recovery } = await DataDir.open(
+      {
+        dir,
+        fsync: this.options.fsync ?? 'batch',
+        ...(this.options.compactRatio === undefined
+          ? {}
+          : { compactRatio: this.options.compactRatio }),
+        ...(this.options.minCompactBytes === undefined
+          ? {}
+          : { minCompactBytes: this.options.minCompactBytes }),
+      },
+      this.store,
+      this.ctx.log,
+    );
+    this.dataDir = dataDir;
+    this.recovery = recovery;
+    this.ctx.journal = (entry) => {
+      this.written++;
+      dataDir.append(entry);
+    };
+    this.ctx.durability = { written: () => this.written, sync: () => dataDir.sync() };
+    this.ctx.log.info(
+      { dir, ...recovery, keys: this.store.size, tombstones: this.store.tombstones },
+      'recovered the data directory',
+    );
   }
 
   private accept(socket: Socket): void {

@@ -1,0 +1,155 @@
+import { crc32 } from 'node:zlib';
+// Importing @triekv/protocol also registers its msgpack extension for Float, which entry bodies need.
+import { isVersion, type Version } from '@triekv/protocol';
+import { Packr, Unpackr } from 'msgpackr';
+import { normalizeInt, type Doc } from '@triekv/record';
+
+/**
+ * The on-disk format shared by the log and snapshots: a 8-byte header (`TKV` magic, a format version byte,
+ * and a u32 file kind), then entries `[u32 length][u32 crc32 of body][body]`, the body a msgpack array
+ * `[op, key, value | nil, [wall, counter, node]]`. Length and checksum make a torn or corrupt entry
+ * detectable; the format version lets a newer server refuse to misread an older one's files and back.
+ */
+export const FORMAT_VERSION = 1;
+export const HEADER_BYTES = 8;
+export const ENTRY_HEAD = 8;
+const MAGIC = [0x54, 0x4b, 0x56]; // "TKV"
+
+/** File kinds, stored in the header. */
+export const FileKind = { Log: 1, Snapshot: 2 } as const;
+export type FileKind = (typeof FileKind)[keyof typeof FileKind];
+
+/** Entry operations. */
+export const Op = { Put: 1, Delete: 2 } as const;
+export type Op = (typeof Op)[keyof typeof Op];
+
+/** One change: a record written at a version, or deleted at one (a tombstone). */
+export interface LogEntry {
+  op: Op;
+  key: string;
+  value: Doc | null;
+  version: Version;
+}
+
+// The same options as the wire codec (so Float and bigints survive), used for the entry bodies.
+const options = {
+  useRecords: false,
+  mapsAsObjects: false,
+  useBigIntExtension: true,
+  int64AsType: 'bigint' as const,
+};
+const packr = new Packr(options);
+const unpackr = new Unpackr(options);
+
+/** A file header of the given kind. */
+export function header(kind: FileKind): Buffer {
+  const bytes = Buffer.alloc(HEADER_BYTES);
+  bytes.set(MAGIC, 0);
+  bytes[3] = FORMAT_VERSION;
+  bytes.writeUInt32BE(kind, 4);
+  return bytes;
+}
+
+/** Checks a file header; returns a reason when it is not ours (or is newer), else undefined. */
+export function checkHeader(bytes: Buffer, kind: FileKind): string | undefined {
+  if (bytes.length < HEADER_BYTES || MAGIC.some((m, i) => bytes[i] !== m))
+    return 'not a triekv data file';
+  const version = bytes[3] as number;
+  if (version > FORMAT_VERSION) {
+    return `written by a newer triekv (format ${version}; this server reads format ${FORMAT_VERSION})`;
+  }
+  if (bytes.readUInt32BE(4) !== kind)
+    return kind === FileKind.Log ? 'not a log file' : 'not a snapshot file';
+  return undefined;
+}
+
+/** One entry, framed and checksummed. */
+export function encodeEntry(entry: LogEntry): Buffer {
+  const body = packr.pack([entry.op, entry.key, entry.value, entry.version]);
+  const out = Buffer.allocUnsafe(ENTRY_HEAD + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.writeUInt32BE(crc32(body), 4);
+  body.copy(out, ENTRY_HEAD);
+  return out;
+}
+
+/** What reading entries from a buffer found. */
+export interface ScanResult {
+  entries: LogEntry[];
+  /** Offset just past the last good entry. */
+  goodEnd: number;
+  /** Set when bytes after `goodEnd` are not a complete, valid entry. */
+  problem?: { offset: number; reason: string; laterValidEntry: boolean };
+}
+
+/** Reads the entries of `bytes` from `start`, stopping at the first one that is torn or corrupt. */
+export function scanEntries(bytes: Buffer, start: number): ScanResult {
+  const entries: LogEntry[] = [];
+  let at = start;
+  while (at < bytes.length) {
+    const bad = (reason: string): ScanResult => ({
+      entries,
+      goodEnd: at,
+      problem: { offset: at, reason, laterValidEntry: findsValidEntry(bytes, at + 1) },
+    });
+    if (bytes.length - at < ENTRY_HEAD) return bad('incomplete entry header');
+    const length = bytes.readUInt32BE(at);
+    if (length > bytes.length - at - ENTRY_HEAD) return bad('entry runs past the end of the file');
+    const body = bytes.subarray(at + ENTRY_HEAD, at + ENTRY_HEAD + length);
+    if (crc32(body) !== bytes.readUInt32BE(at + 4)) return bad('checksum mismatch');
+    const entry = decodeBody(body);
+    if (entry === undefined) return bad('undecodable entry');
+    entries.push(entry);
+    at += ENTRY_HEAD + length;
+  }
+  return { entries, goodEnd: at };
+}
+
+/** Whether any position from `from` on starts a complete entry with a valid checksum. */
+function findsValidEntry(bytes: Buffer, from: number): boolean {
+  for (let at = from; at + ENTRY_HEAD <= bytes.length; at++) {
+    const length = bytes.readUInt32BE(at);
+    if (length === 0 || length > bytes.length - at - ENTRY_HEAD) continue;
+    const body = bytes.subarray(at + ENTRY_HEAD, at + ENTRY_HEAD + length);
+    if (crc32(body) === bytes.readUInt32BE(at + 4) && decodeBody(body) !== undefined) return true;
+  }
+  return false;
+}
+
+function decodeBody(body: Buffer): LogEntry | undefined {
+  let raw: unknown;
+  try {
+    raw = unpackr.unpack(body);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(raw) || raw.length < 4) return undefined;
+  const [op, key, value, version] = raw as [unknown, unknown, unknown, unknown];
+  if ((op !== Op.Put && op !== Op.Delete) || typeof key !== 'string') return undefined;
+  if (op === Op.Put && !(value instanceof Map)) return undefined;
+  const v = Array.isArray(version)
+    ? [toCount(version[0]), toCount(version[1]), version[2]]
+    : undefined;
+  if (!isVersion(v)) return undefined;
+  return {
+    op,
+    key,
+    value: op === Op.Put ? normalizeDoc(value as Doc) : null,
+    version: v,
+  };
+}
+
+function toCount(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return undefined;
+}
+
+/** Bigints that fit a number come back as numbers, as they went in. */
+function normalizeDoc(doc: Doc): Doc {
+  for (const [k, v] of doc) {
+    if (typeof v === 'bigint') doc.set(k, normalizeInt(v));
+    else if (v instanceof Map) normalizeDoc(v);
+  }
+  return doc;
+}

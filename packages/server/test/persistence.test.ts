@@ -1,0 +1,191 @@
+import {
+  mkdtempSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+  existsSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { DataDir, DataDirError, Store } from '@triekv/server';
+import { formatValue, parseValue, type Doc } from '@triekv/record';
+import type { Version } from '@triekv/protocol';
+import { Op } from '../src/persistence/log-format.js';
+
+const doc = (text: string): Doc => parseValue(text) as Doc;
+const v = (wall: number): Version => [wall, 0, 'n'];
+
+/** A logger whose lines we can read. */
+function capture(): { logger: pino.Logger; lines: () => string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines: () => lines };
+}
+
+const quiet = pino({ level: 'silent' });
+
+async function openDir(
+  dir: string,
+  extra: object = {},
+  logger = quiet,
+): Promise<{ dataDir: DataDir; store: Store }> {
+  const store = new Store();
+  const { dataDir } = await DataDir.open({ dir, ...extra }, store, logger);
+  return { dataDir, store };
+}
+
+/** Applies a write to the store and the log, as the server does. */
+function put(dataDir: DataDir, store: Store, key: string, text: string, version: Version): void {
+  if (store.put(key, doc(text), version).applied)
+    dataDir.append({ op: Op.Put, key, value: doc(text), version });
+}
+
+const shown = (store: Store, key: string): string => {
+  const r = store.get(key);
+  return r.found
+    ? formatValue(r.value)
+    : `missing${r.version === undefined ? '' : ` @${r.version[0]}`}`;
+};
+
+describe('data directory', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'triekv-data-'));
+  });
+
+  it('brings back every synced write, with versions and tombstones', async () => {
+    const { dataDir, store } = await openDir(dir);
+    put(dataDir, store, 'a', '{ "x" : 17.0 ; "big" : 123456789012345678901 }', v(1));
+    put(dataDir, store, 'b', '{ "y" : 1 }', v(1));
+    store.delete('b', v(2));
+    dataDir.append({ op: Op.Delete, key: 'b', value: null, version: v(2) });
+    await dataDir.sync();
+    await dataDir.close();
+    const again = await openDir(dir);
+    expect(shown(again.store, 'a')).toBe('{ "x" : 17.0 ; "big" : 123456789012345678901 }');
+    expect(shown(again.store, 'b')).toBe('missing @2');
+    // The tombstone still blocks an older write after the restart.
+    expect(again.store.put('b', doc('{}'), v(1)).applied).toBe(false);
+    await again.dataDir.close();
+  });
+
+  it('cuts a torn tail with a warning and starts', async () => {
+    const { dataDir, store } = await openDir(dir);
+    for (let i = 0; i < 10; i++) put(dataDir, store, `k${i}`, `{ "i" : ${i} }`, v(1));
+    await dataDir.sync();
+    await dataDir.close();
+    const log = join(dir, 'log.bin');
+    const size = statSync(log).size;
+    truncateSync(log, size - 5); // a crash in the middle of writing the last entry
+    const { logger, lines } = capture();
+    const again = await openDir(dir, {}, logger);
+    expect(again.store.size).toBe(9);
+    expect(shown(again.store, 'k8')).toBe('{ "i" : 8 }');
+    expect(shown(again.store, 'k9')).toBe('missing');
+    expect(lines().join('')).toMatch(
+      /cut a torn log tail: \d+ bytes \(1 incomplete entry\) at byte \d+/,
+    );
+    // The file was cut, so the next write lands after the last good entry.
+    put(again.dataDir, again.store, 'k9', '{ "i" : 99 }', v(2));
+    await again.dataDir.sync();
+    await again.dataDir.close();
+    const third = await openDir(dir);
+    expect(third.store.size).toBe(10);
+    expect(shown(third.store, 'k9')).toBe('{ "i" : 99 }');
+    await third.dataDir.close();
+  });
+
+  it('refuses to start on corruption before the tail', async () => {
+    const { dataDir, store } = await openDir(dir);
+    for (let i = 0; i < 10; i++)
+      put(dataDir, store, `k${i}`, `{ "s" : "${'x'.repeat(20)}" }`, v(1));
+    await dataDir.sync();
+    await dataDir.close();
+    const log = join(dir, 'log.bin');
+    const bytes = readFileSync(log);
+    bytes[40] = (bytes[40] as number) ^ 0xff; // inside the first entry's body
+    writeFileSync(log, bytes);
+    const error = await openDir(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataDirError);
+    expect((error as DataDirError).reason).toBe('CORRUPT');
+    expect((error as Error).message).toMatch(
+      /corrupt at byte 8 \(checksum mismatch\) and valid entries follow: refusing to start/,
+    );
+    // The failed start released the lock.
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+
+  it('allows one server per directory, and clears a stale lock', async () => {
+    const first = await openDir(dir);
+    const error = await openDir(dir).catch((e: unknown) => e);
+    expect((error as DataDirError).reason).toBe('LOCKED');
+    expect((error as Error).message).toBe(
+      `the data directory ${dir} is in use by another server (pid ${process.pid})`.replace(
+        `(pid ${process.pid})`,
+        `(pid ${process.pid})`,
+      ),
+    );
+    await first.dataDir.close();
+    writeFileSync(join(dir, 'LOCK'), '999999999\n'); // a server that is gone
+    const { logger, lines } = capture();
+    const after = await openDir(dir, {}, logger);
+    expect(lines().join('')).toContain('removing a stale lock');
+    await after.dataDir.close();
+  });
+
+  it('refuses files from a newer format, and files that are not ours', async () => {
+    const { dataDir } = await openDir(dir);
+    await dataDir.close();
+    const log = join(dir, 'log.bin');
+    const bytes = readFileSync(log);
+    bytes[3] = 99;
+    writeFileSync(log, bytes);
+    await expect(openDir(dir)).rejects.toThrow(
+      /written by a newer triekv \(format 99; this server reads format 1\)/,
+    );
+    writeFileSync(log, 'hello, world');
+    await expect(openDir(dir)).rejects.toThrow(/not a triekv data file/);
+  });
+
+  it('says when the directory cannot be used', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const error = await openDir(join(file, 'sub')).catch((e: unknown) => e);
+    expect((error as DataDirError).reason).toBe('UNWRITABLE');
+  });
+
+  it('compacts into a snapshot while writes go on, and restarts from it', async () => {
+    const { dataDir, store } = await openDir(dir, { minCompactBytes: 4096, compactRatio: 1.5 });
+    let syncs: Promise<void>[] = [];
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 25; i++)
+        put(dataDir, store, `k${i}`, `{ "round" : ${round} }`, v(round + 1));
+      store.delete('gone', v(round + 1));
+      dataDir.append({ op: Op.Delete, key: 'gone', value: null, version: v(round + 1) });
+      syncs.push(dataDir.sync());
+      if (round % 5 === 4) {
+        // Acknowledged writes come back before a compaction finishes: the next rounds race it.
+        await Promise.all(syncs);
+        syncs = [];
+      }
+    }
+    await Promise.all(syncs);
+    await dataDir.close();
+    expect(dataDir.compactions).toBeGreaterThan(1);
+    expect(existsSync(join(dir, 'snapshot.bin'))).toBe(true);
+    expect(statSync(join(dir, 'log.bin')).size).toBeLessThan(20000);
+    const again = await openDir(dir);
+    expect(again.store.size).toBe(25);
+    for (let i = 0; i < 25; i++) expect(shown(again.store, `k${i}`)).toBe('{ "round" : 39 }');
+    expect(shown(again.store, 'gone')).toBe('missing @40');
+    await again.dataDir.close();
+  });
+});
