@@ -55,13 +55,15 @@ async function crashAndCheck(
       },
       () => undefined, // unanswered when the server dies: not acknowledged
     );
-    return encodeFrame({
-      type: 'PUT',
-      id: i + 1,
-      key: s.key,
-      value: parseValue(s.text) as Doc,
-      version: s.version,
-    });
+    const value = parseValue(s.text) as Doc;
+    // Every third write goes as a one-record PUT_BATCH: bulk loads must be as durable as PUTs.
+    return i % 3 === 0
+      ? encodeFrame({
+          type: 'PUT_BATCH',
+          id: i + 1,
+          records: [{ key: s.key, value, version: s.version }],
+        })
+      : encodeFrame({ type: 'PUT', id: i + 1, key: s.key, value, version: s.version });
   });
   for (let i = 0; i < frames.length; i += 100) client.raw(Buffer.concat(frames.slice(i, i + 100)));
   await waitFor(

@@ -101,8 +101,11 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
           );
       }
       let appliedCount = 0;
-      for (const r of request.records)
-        if (ctx.store.put(r.key, r.value, r.version).applied) appliedCount++;
+      for (const r of request.records) {
+        if (!ctx.store.put(r.key, r.value, r.version).applied) continue;
+        appliedCount++;
+        ctx.journal?.({ op: Op.Put, key: r.key, value: r.value, version: r.version });
+      }
       return { type: 'OK', id, appliedCount, ignoredCount: request.records.length - appliedCount };
     }
     case 'DELETE': {

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { runBrokerBench } from './suites/broker.js';
 import { runDatagenBench } from './suites/datagen.js';
+import { runDurabilityBench } from './suites/durability.js';
 import { runProtocolBench } from './suites/protocol.js';
 import { runRecordBench } from './suites/record.js';
 import { runServerBench } from './suites/server.js';
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
   protocol: runProtocolBench,
   server: runServerBench,
   broker: runBrokerBench,
+  durability: runDurabilityBench,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -27,7 +27,7 @@ import {
   type LogEntry,
 } from './log-format.js';
 
-/** When an acknowledged write is on disk: `always` (fsync before each reply), `batch` (one fsync for a group, a few ms apart), `off` (left to the OS). */
+/** When an acknowledged write is on disk: `always` (an fsync of its own before each reply), `batch` (group commit: one fsync for the writes of a moment), `off` (left to the OS). */
 export type FsyncPolicy = 'always' | 'batch' | 'off';
 
 /** Options for a data directory. */
@@ -36,8 +36,6 @@ export interface PersistenceOptions {
   dir: string;
   /** @default 'batch' */
   fsync?: FsyncPolicy;
-  /** Longest wait for a group commit under `batch`, ms. @default 2 */
-  batchWindowMs?: number;
   /** Compact when the log is this many times the last snapshot. @default 2 */
   compactRatio?: number;
   /** ... and at least this many bytes. @default 16 MiB */
@@ -94,7 +92,6 @@ export class DataDir {
   private waiters: (() => void)[] = [];
   private failures: ((error: Error) => void)[] = [];
   private flushing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private logBytes = HEADER_BYTES;
   private snapshotBytes = 0;
   private closed = false;
@@ -140,29 +137,32 @@ export class DataDir {
     this.logBytes += bytes.length;
   }
 
-  /** Resolves when everything appended so far is on disk as the fsync policy says. */
+  /**
+   * Resolves when everything appended so far is on disk as the fsync policy says. `batch`: a flush starts
+   * at once if the disk is idle, and writes that arrive during an fsync share the next one (group commit:
+   * an acknowledgement waits for at most one fsync in progress plus its own). `always`: every call gets an
+   * fsync of its own, in turn, never shared with later calls. `off`: the write reaches the OS, no fsync.
+   */
   sync(): Promise<void> {
+    if (this.policy === 'always') {
+      const turn = this.ownFsyncs.then(() => this.flush(true));
+      this.ownFsyncs = turn.catch(() => undefined);
+      return turn;
+    }
     if (this.pending.length === 0 && this.flushing === undefined) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => {
       this.waiters.push(resolve);
       this.failures.push(reject);
     });
-    if (this.policy === 'batch') {
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        void this.flush();
-      }, this.options.batchWindowMs ?? 2);
-    } else {
-      void this.flush();
-    }
+    void this.flush();
     return done;
   }
+
+  private ownFsyncs: Promise<void> = Promise.resolve();
 
   /** Flushes, fsyncs and releases the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = undefined;
     await this.flush();
     this.closed = true;
     await this.log?.sync();
@@ -170,9 +170,10 @@ export class DataDir {
     this.unlock();
   }
 
-  private async flush(): Promise<void> {
+  private async flush(fsyncEvenIfEmpty = false): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
     if (this.pending.length === 0) {
+      if (fsyncEvenIfEmpty && this.log !== undefined) await this.log.datasync();
       this.settle(undefined);
       return;
     }
