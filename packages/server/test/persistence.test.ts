@@ -141,6 +141,16 @@ describe('data directory', () => {
     await after.dataDir.close();
   });
 
+  it('does not mistake a process that reused the pid for the lock holder', async () => {
+    if (process.platform !== 'linux') return; // start times come from /proc
+    // Our own pid, alive, but with another start time: a server that is gone, whose pid was reused.
+    writeFileSync(join(dir, 'LOCK'), `${process.pid} 1\n`);
+    const { logger, lines } = capture();
+    const opened = await openDir(dir, {}, logger);
+    expect(lines().join('')).toContain('removing a stale lock');
+    await opened.dataDir.close();
+  });
+
   it('refuses files from a newer format, and files that are not ours', async () => {
     const { dataDir } = await openDir(dir);
     await dataDir.close();

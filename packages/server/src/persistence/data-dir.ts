@@ -271,7 +271,7 @@ export class DataDir {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
-        writeSync(fd, `${process.pid}\n`);
+        writeSync(fd, lockText());
         closeSync(fd);
         return;
       } catch (cause) {
@@ -283,9 +283,10 @@ export class DataDir {
             { cause },
           );
         }
-        const pid = Number(readFileSync(path, 'utf8').trim());
+        const holder = holderAlive(readFileSync(path, 'utf8'));
+        const pid = holder.pid;
         // A live pid holds the lock, this very process included (two servers on one directory in one process).
-        if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+        if (holder.alive) {
           throw new DataDirError(
             `the data directory ${dir} is in use by another server (pid ${pid})`,
             'LOCKED',
@@ -385,11 +386,41 @@ function headerError(path: string, problem: string): DataDirError {
   );
 }
 
-function alive(pid: number): boolean {
+/**
+ * On Linux, a process's state and start time (in clock ticks since boot) from /proc; undefined when there
+ * is no such process (or no /proc).
+ */
+function procStat(pid: number): { state: string; start: string } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
+    return fields === undefined ? undefined : { state: fields[0] ?? '', start: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the lock file says about this process: its pid and, on Linux, its start time. */
+function lockText(): string {
+  return `${process.pid} ${procStat(process.pid)?.start ?? ''}\n`;
+}
+
+/**
+ * Whether the server that wrote a lock is still running. A zombie (killed, not yet reaped) is not, and
+ * on Linux neither is another process that was given the same pid later (its start time differs).
+ */
+function holderAlive(text: string): { alive: boolean; pid: number } {
+  const [pidText, start] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return { alive: false, pid };
+  const stat = procStat(pid);
+  if (stat !== undefined) {
+    const running = stat.state !== 'Z' && stat.state !== 'X';
+    return { alive: running && (start === undefined || start === '' || start === stat.start), pid };
+  }
   try {
     process.kill(pid, 0);
-    return true;
+    return { alive: true, pid };
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return { alive: (error as NodeJS.ErrnoException).code === 'EPERM', pid };
   }
 }
