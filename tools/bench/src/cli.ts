@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
+import { runReport } from './report-doc.js';
 import { runBrokerBench } from './suites/broker.js';
 import { runDatagenBench } from './suites/datagen.js';
 import { runDurabilityBench } from './suites/durability.js';
@@ -19,11 +20,12 @@ const suites: Record<string, () => Promise<void>> = {
 };
 
 async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && argv[0] === 'report') return runReport();
   const wanted = argv.length > 0 ? argv : Object.keys(suites);
   const unknown = wanted.filter((name) => !(name in suites));
   if (unknown.length > 0) {
     console.error(
-      `bench: unknown suite ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}`,
+      `bench: unknown suite ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}, report`,
     );
     process.exit(2);
   }
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
     if (child.status !== 0)
       throw new Error(`suite ${name} failed (exit ${child.status ?? child.signal})`);
   }
+  // The full run ends with the report.
+  if (argv.length === 0) await runReport();
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -11,9 +11,19 @@ export function formatNumber(n: number): string {
   return n.toPrecision(3);
 }
 
+/** A table as printed, kept for the suite's JSON (the report renders it again). */
+export interface PrintedTable {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+const printed: PrintedTable[] = [];
+
 /** Prints a Markdown table (readable in a terminal, pasteable into a README). */
 export function printTable(title: string, header: string[], rows: Cell[][]): void {
   const text = rows.map((row) => row.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
+  printed.push({ title, header, rows: text });
   const widths = header.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
@@ -39,7 +49,13 @@ export function writeResults(suite: string, results: unknown): string {
   const dir = join(__dirname, '..', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${suite}.json`);
-  const body = { suite, date: new Date().toISOString(), machine: machine(), results };
+  const body = {
+    suite,
+    date: new Date().toISOString(),
+    machine: machine(),
+    results,
+    tables: printed,
+  };
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }
