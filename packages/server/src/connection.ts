@@ -26,6 +26,13 @@ export interface ConnectionContext extends HandlerContext {
   log: Logger;
 }
 
+/** The replies of one pass, sent together once `ready` (its writes durable). */
+interface HeldGroup {
+  frames: Uint8Array[];
+  bytes: number;
+  ready: boolean;
+}
+
 /** Compares secrets in time independent of where they differ (hashing first evens out lengths). */
 function sameSecret(a: string, b: string): boolean {
   const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -40,6 +47,10 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private authenticated: boolean;
   private closing = false;
+  /** Reply groups waiting to go out in order; a group is ready once its writes are durable. */
+  private held: HeldGroup[] = [];
+  private heldBytes = 0;
+  private endWhenReleased = false;
   /** Decoded requests not answered yet (from `head` on), while the client is slow to read. */
   private readonly queue: Decoded[] = [];
   private head = 0;
@@ -47,7 +58,6 @@ export class Connection {
   /** Replies of the current pass, held until its writes are durable. */
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
-  private waitingForDisk = false;
   readonly closed: Promise<void>;
 
   constructor(
@@ -89,12 +99,12 @@ export class Connection {
   end(): void {
     if (this.closing) return;
     this.closing = true;
-    // Replies waiting for the disk are sent when it answers; then the socket ends.
-    if (this.waitingForDisk) {
-      void this.ctx.durability?.sync().finally(() => this.socket.end());
+    this.deliver();
+    // Replies still waiting for the disk go out first; the socket ends after the last of them.
+    if (this.held.length > 0) {
+      this.endWhenReleased = true;
       return;
     }
-    this.deliver();
     this.socket.end();
   }
 
@@ -112,12 +122,12 @@ export class Connection {
    */
   private pump(): void {
     const { socket, queue } = this;
-    if (this.waitingForDrain || this.waitingForDisk) return;
+    if (this.waitingForDrain) return;
     const durability = this.ctx.durability;
     const writtenBefore = durability?.written() ?? 0;
     let full = false;
     while (this.head < queue.length) {
-      if (socket.writableLength + this.outboxBytes > this.ctx.writeHighWater) {
+      if (socket.writableLength + this.heldBytes + this.outboxBytes > this.ctx.writeHighWater) {
         full = true;
         break;
       }
@@ -132,61 +142,89 @@ export class Connection {
       queue.length = 0;
       this.head = 0;
     }
-    if (durability === undefined || durability.written() === writtenBefore) {
-      this.deliver();
-      if (full) this.waitForDrain();
-      return;
-    }
-    // This pass wrote: its replies go out once the log has them on disk (one fsync for every
-    // connection's writes of the moment, under the batch policy).
-    this.waitingForDisk = true;
-    socket.pause();
-    durability.sync().then(
-      () => {
-        this.waitingForDisk = false;
-        this.deliver();
-        if (this.closing) return;
-        if (full) {
-          this.waitForDrain();
-          return;
-        }
-        socket.resume();
-        this.pump();
-      },
-      (error: unknown) => {
-        this.ctx.log.error(
-          { err: error },
-          'could not make writes durable; closing the connection unanswered',
+    // This pass's replies form a group; if the pass wrote, the group waits for those writes to be on disk.
+    // Reading goes on meanwhile, so the next pass's writes join the next group commit.
+    const wrote = durability !== undefined && durability.written() !== writtenBefore;
+    if (this.outbox.length > 0) {
+      const group: HeldGroup = { frames: this.outbox, bytes: this.outboxBytes, ready: !wrote };
+      this.outbox = [];
+      this.outboxBytes = 0;
+      this.held.push(group);
+      this.heldBytes += group.bytes;
+      if (wrote) {
+        durability.sync().then(
+          () => {
+            group.ready = true;
+            this.release();
+          },
+          (error: unknown) => {
+            this.ctx.log.error(
+              { err: error },
+              'could not make writes durable; closing the connection unanswered',
+            );
+            this.held = [];
+            this.heldBytes = 0;
+            this.socket.destroy();
+          },
         );
-        this.outbox = [];
-        this.outboxBytes = 0;
-        this.socket.destroy();
-      },
-    );
+      }
+    }
+    this.release();
+    if (full) this.waitForDrain();
   }
 
-  /** A slow reader: stop taking requests until its replies drain. */
+  /** Sends the groups at the head of the line that are ready, in order. */
+  private release(): void {
+    let released = false;
+    this.socket.cork();
+    while (this.held.length > 0 && (this.held[0] as HeldGroup).ready) {
+      const group = this.held.shift() as HeldGroup;
+      this.heldBytes -= group.bytes;
+      for (const frame of group.frames) this.socket.write(frame);
+      released = true;
+    }
+    this.socket.uncork();
+    if (this.held.length === 0 && this.closing && this.endWhenReleased) this.socket.end();
+    // A reader paused only because replies were held for the disk can go on once they are out.
+    if (
+      released &&
+      this.waitingForDrain &&
+      this.socket.writableLength + this.heldBytes <= this.ctx.writeHighWater
+    ) {
+      this.waitingForDrain = false;
+      if (!this.closing) {
+        this.socket.resume();
+        this.pump();
+      }
+    }
+  }
+
+  /** A slow reader (or replies held for the disk): stop taking requests until they drain. */
   private waitForDrain(): void {
     const { socket } = this;
     this.waitingForDrain = true;
     socket.pause();
-    socket.once('drain', () => {
+    const go = (): void => {
+      if (!this.waitingForDrain) return;
       this.waitingForDrain = false;
       if (this.closing) return;
       socket.resume();
       this.pump();
-    });
+    };
+    // 'drain' comes only after a write that said the buffer is full; otherwise there is nothing to wait
+    // for on the socket (held replies resume reading from release()), so go on at the next turn.
+    if (socket.writableNeedDrain) socket.once('drain', go);
+    else if (this.heldBytes === 0) setImmediate(go);
   }
 
-  /** Sends the held replies, in order, in one write. */
+  /** Sends the replies of the pass in progress (used when the connection stops early). */
   private deliver(): void {
     if (this.outbox.length === 0) return;
-    const frames = this.outbox;
+    this.held.push({ frames: this.outbox, bytes: this.outboxBytes, ready: true });
+    this.heldBytes += this.outboxBytes;
     this.outbox = [];
     this.outboxBytes = 0;
-    this.socket.cork();
-    for (const frame of frames) this.socket.write(frame);
-    this.socket.uncork();
+    this.release();
   }
 
   /** Answers one decoded item; false when the connection must stop (it is being closed). */
