@@ -45,24 +45,30 @@ function markdown(table: PrintedTable): string {
   );
 }
 
-/** Bars for every row that states a ratio and a ratio target (`>= 0.5x`). */
+/**
+ * Bars for every row with a ratio and a ratio target (`>= 0.5x`), from the row's target column or, when
+ * one target covers the whole table, from its title (`target >= 0.5x`).
+ */
 function bars(suite: string, table: PrintedTable): Bar[] {
   const ratioAt = table.header.indexOf('ratio');
   const targetAt = table.header.indexOf('target');
-  if (ratioAt < 0 || targetAt < 0) return [];
+  const tableTarget = /target >= ([\d.]+)x/.exec(table.title)?.[1];
+  if (ratioAt < 0 || (targetAt < 0 && tableTarget === undefined)) return [];
   const out: Bar[] = [];
   for (const row of table.rows) {
-    const target = /^>=\s*([\d.,]+)x$/.exec((row[targetAt] ?? '').trim());
+    const targetText =
+      targetAt >= 0 ? /^>=\s*([\d.,]+)x$/.exec((row[targetAt] ?? '').trim())?.[1] : tableTarget;
     const ratio = Number.parseFloat((row[ratioAt] ?? '').replace(/,/g, ''));
-    if (target === null || !Number.isFinite(ratio)) continue;
-    const label = row
-      .slice(0, Math.min(ratioAt, 2))
-      .filter((c) => c !== '')
-      .join(', ');
+    if (targetText === undefined || !Number.isFinite(ratio)) continue;
+    // The row's name: its leading cells that are words, not measurements.
+    const name = row
+      .slice(0, ratioAt)
+      .filter((c) => c !== '' && !/^[\d.,]+$/.test(c))
+      .slice(0, 2);
     out.push({
-      label: `${suite}: ${label}`,
+      label: `${suite}: ${name.join(', ')}`,
       ratio,
-      target: Number((target[1] as string).replace(/,/g, '')),
+      target: Number(targetText.replace(/,/g, '')),
     });
   }
   return out;
