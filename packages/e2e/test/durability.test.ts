@@ -3,19 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareVersions, encodeFrame, type Version } from '@triekv/protocol';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
-import { RawClient, startServerProcess, waitFor } from '@triekv/test-utils';
-
-/** mulberry32: the kill point of each run comes from its seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { RawClient, seededRandom, startServerProcess, waitFor } from '@triekv/test-utils';
 
 interface Sent {
   key: string;
@@ -33,7 +21,7 @@ async function crashAndCheck(
   seed: number,
 ): Promise<{ acked: number; recovered: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'triekv-crash-'));
-  const random = seeded(seed);
+  const random = seededRandom(seed); // the kill point of each run comes from its seed
   const killAfter = 50 + Math.floor(random() * 1500);
   const server = await startServerProcess(['--data-dir', dir, '--fsync', policy]);
   const client = await RawClient.connect(server.port);

@@ -15,3 +15,4 @@
 export { RawClient, type Outgoing } from './raw-client.js';
 export { startServer, startServerProcess, type ServerProcess } from './servers.js';
 export { waitFor } from './wait-for.js';
+export { seededRandom } from './random.js';
