@@ -168,9 +168,6 @@ function parseCompute(rest: string): Command {
   return { name: 'COMPUTE', expr, bindings };
 }
 
-const display = (path: Path, value: Parameters<typeof formatDisplay>[1]): string =>
-  formatDisplay(path, value);
-
 /** Runs a parsed command against the broker. Failures become `ok: false` results, never exceptions. */
 export async function execute(broker: Broker, command: Command): Promise<CommandResult> {
   const base = { command: command.name };
@@ -181,7 +178,7 @@ export async function execute(broker: Broker, command: Command): Promise<Command
         const path = command.name === 'GET' ? [command.key] : command.path;
         const r =
           command.name === 'GET' ? await broker.get(command.key) : await broker.query(command.path);
-        const text = r.found && r.value !== undefined ? display(path, r.value) : 'NOT FOUND';
+        const text = r.found && r.value !== undefined ? formatDisplay(path, r.value) : 'NOT FOUND';
         return {
           ...base,
           ok: true,
@@ -264,7 +261,7 @@ async function compute(
       throw new ComputeError(`${b.name}: QUERY ${formatPath(b.path)} found nothing`);
     if (!isNumeric(r.value))
       throw new ComputeError(
-        `${b.name}: QUERY ${formatPath(b.path)} is not a number (${display(b.path, r.value)})`,
+        `${b.name}: QUERY ${formatPath(b.path)} is not a number (${formatDisplay(b.path, r.value)})`,
       );
     variables.set(b.name, toNumber(r.value));
   });

@@ -143,7 +143,8 @@ function toCount(v: unknown): number | undefined {
   return undefined;
 }
 
-function normalizeVersion(v: unknown): Version | undefined {
+/** A decoded `[wall, counter, node]` as a `Version` (bigint parts made numbers), or undefined if malformed. */
+export function normalizeVersion(v: unknown): Version | undefined {
   if (!Array.isArray(v) || v.length !== 3) return undefined;
   const candidate = [toCount(v[0]), toCount(v[1]), v[2]];
   return isVersion(candidate) ? candidate : undefined;

@@ -1,4 +1,3 @@
-import type { Value } from '@triekv/record';
 import { RESERVE_START_SPACE } from 'msgpackr';
 import { packr } from './codec.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
@@ -83,9 +82,4 @@ export function encodeFrame(message: Message, options?: EncodeOptions): Uint8Arr
   }
   frame.writeUInt32BE(length, 0);
   return frame;
-}
-
-/** A value alone in msgpack (no frame), as the server may store it. */
-export function encodeValue(value: Value): Uint8Array {
-  return packr.pack(value);
 }

@@ -51,6 +51,6 @@ export {
   type StatsRequest,
   type WireRecord,
 } from './messages.js';
-export { encodeFrame, encodeValue, toWire, type EncodeOptions } from './encode.js';
-export { checkValue, toMessage } from './decode.js';
+export { encodeFrame, toWire, type EncodeOptions } from './encode.js';
+export { checkValue, normalizeVersion, toMessage } from './decode.js';
 export { FrameDecoder, decodeFrame, type Decoded, type DecoderOptions } from './frame-decoder.js';

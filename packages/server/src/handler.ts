@@ -5,7 +5,6 @@ import {
   type Request,
   type ServerInfo,
   type Stats,
-  type Version,
 } from '@triekv/protocol';
 import { Op, type LogEntry } from './persistence/log-format.js';
 import type { Store } from './store.js';
@@ -150,5 +149,3 @@ function checkRecord(key: string, value: Map<string, unknown>, max: number): str
   if (longestKey(value) > max) return `a document key is longer than ${max}`;
   return undefined;
 }
-
-export type { Version };

@@ -1,4 +1,4 @@
-import { CAP, COUNT, HEADER, NO_VALUE, TAIL, VALUE, readTail, tailWords } from './layout.js';
+import { CAP, codesAt, COUNT, NO_VALUE, readTail, TAIL, VALUE } from './layout.js';
 import type { TrieStore } from './store.js';
 
 /** What an iterator yields: keys alone never touch the value array (a cache miss per key saved). */
@@ -63,7 +63,7 @@ export class TrieIterator<V, R> implements IterableIterator<R> {
         continue;
       }
       nextKid[top] = j + 1;
-      const codes = node + HEADER + tailWords(words[node + TAIL] as number);
+      const codes = codesAt(words, node);
       const child = words[codes + (words[node + CAP] as number) + j] as number;
       let path = (paths[top] as string) + String.fromCharCode(words[codes + j] as number);
       if ((words[child + TAIL] as number) !== 0) path += readTail(words, child);

@@ -1,16 +1,16 @@
 import { TrieIterator, type Yield } from './iterator.js';
-import { CAP, HEADER, TAIL, kidIndex, readTail, tailWords } from './layout.js';
+import { CAP, codesAt, kidIndex, readTail } from './layout.js';
 import type { TrieStore } from './store.js';
 
 /** Child `j` of `node`. */
 function kidAt(words: Int32Array, node: number, j: number): number {
-  const codes = node + HEADER + tailWords(words[node + TAIL] as number);
+  const codes = codesAt(words, node);
   return words[codes + (words[node + CAP] as number) + j] as number;
 }
 
 /** Index of the child of `node` reached by `code`, or `-(insertion point) - 1`. */
 function findKid(words: Int32Array, node: number, code: number): number {
-  return kidIndex(words, node, node + HEADER + tailWords(words[node + TAIL] as number), code);
+  return kidIndex(words, node, codesAt(words, node), code);
 }
 
 /** The node whose subtree holds exactly the keys starting with `prefix`, and that node's full key. */

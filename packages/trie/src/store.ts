@@ -1,17 +1,18 @@
 import { RegionPool } from './pool.js';
 import {
   CAP,
+  codesAt,
   COUNT,
   HEADER,
   INDEX,
   LINEAR_SCAN,
   NO_VALUE,
+  regionSize,
   TABLE_SLACK,
   TAIL,
-  VALUE,
-  regionSize,
   tailUnit,
   tailWords,
+  VALUE,
 } from './layout.js';
 
 /**
@@ -117,7 +118,7 @@ export class TrieStore<V> {
     }
     const count = words[node + COUNT] as number;
     if (count <= LINEAR_SCAN) return;
-    const codes = node + HEADER + tailWords(words[node + TAIL] as number);
+    const codes = codesAt(words, node);
     const base = words[codes] as number;
     const range = (words[codes + count - 1] as number) - base + 1;
     if (range > 4 * count + TABLE_SLACK) return;
@@ -157,8 +158,8 @@ export class TrieStore<V> {
       words[target + VALUE] = words[node + VALUE] as number;
       copyTail(words, node, 0, target, 0, words[node + TAIL] as number);
     }
-    const oldCodes = node + HEADER + tailWords(words[node + TAIL] as number);
-    const newCodes = target + HEADER + tailWords(words[target + TAIL] as number);
+    const oldCodes = codesAt(words, node);
+    const newCodes = codesAt(words, target);
     const newCap = words[target + CAP] as number;
     // Shift (or copy) from the end so an in-place move never overwrites what it still has to read.
     for (let k = count - 1; k >= j; k--) {
@@ -206,7 +207,7 @@ export class TrieStore<V> {
     const words = this.pool.words;
     const count = words[node + COUNT] as number;
     const cap = words[node + CAP] as number;
-    const codes = node + HEADER + tailWords(words[node + TAIL] as number);
+    const codes = codesAt(words, node);
     words.copyWithin(codes + j, codes + j + 1, codes + count);
     words.copyWithin(codes + cap + j, codes + cap + j + 1, codes + cap + count);
     words[node + COUNT] = count - 1;
@@ -216,7 +217,7 @@ export class TrieStore<V> {
   /** Folds a value-less `node` (held at `holder`) with one child into that child, as one longer edge. */
   mergeWithOnlyKid(node: number, holder: number): void {
     let words = this.pool.words;
-    const codes = node + HEADER + tailWords(words[node + TAIL] as number);
+    const codes = codesAt(words, node);
     const code = words[codes] as number;
     const kid = words[codes + (words[node + CAP] as number)] as number;
     const head = words[node + TAIL] as number;
@@ -241,7 +242,7 @@ export class TrieStore<V> {
     const count = words[node + COUNT] as number;
     words[moved + VALUE] = words[node + VALUE] as number;
     words[moved + COUNT] = count;
-    const from = node + HEADER + tailWords(words[node + TAIL] as number);
+    const from = codesAt(words, node);
     const to = moved + HEADER + tailWords(tail);
     words.copyWithin(to, from, from + count);
     words.copyWithin(to + cap, from + cap, from + cap + count);

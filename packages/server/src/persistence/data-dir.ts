@@ -174,7 +174,7 @@ export class DataDir {
     while (this.flushing !== undefined) await this.flushing;
     if (this.pending.length === 0) {
       if (fsyncEvenIfEmpty && this.log !== undefined) await this.log.datasync();
-      this.settle(undefined);
+      this.resolveWaiters();
       return;
     }
     const parts = this.pending;
@@ -203,13 +203,12 @@ export class DataDir {
     this.flushing = undefined;
   }
 
-  private settle(error: Error | undefined): void {
+  /** Resolves the waiting syncs: everything they wait for has been flushed already. */
+  private resolveWaiters(): void {
     const waiters = this.waiters;
-    const failures = this.failures;
     this.waiters = [];
     this.failures = [];
-    if (error === undefined) for (const resolve of waiters) resolve();
-    else for (const reject of failures) reject(error);
+    for (const resolve of waiters) resolve();
   }
 
   /**

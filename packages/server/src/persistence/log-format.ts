@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 // Importing @triekv/protocol also registers its msgpack extension for Float, which entry bodies need.
-import { isVersion, type Version } from '@triekv/protocol';
+import { normalizeVersion, type Version } from '@triekv/protocol';
 import { Packr, Unpackr } from 'msgpackr';
 import { normalizeInt, type Doc } from '@triekv/record';
 
@@ -127,22 +127,14 @@ function decodeBody(body: Buffer): LogEntry | undefined {
   const [op, key, value, version] = raw as [unknown, unknown, unknown, unknown];
   if ((op !== Op.Put && op !== Op.Delete) || typeof key !== 'string') return undefined;
   if (op === Op.Put && !(value instanceof Map)) return undefined;
-  const v = Array.isArray(version)
-    ? [toCount(version[0]), toCount(version[1]), version[2]]
-    : undefined;
-  if (!isVersion(v)) return undefined;
+  const v = normalizeVersion(version);
+  if (v === undefined) return undefined;
   return {
     op,
     key,
     value: op === Op.Put ? normalizeDoc(value as Doc) : null,
     version: v,
   };
-}
-
-function toCount(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  return undefined;
 }
 
 /** Bigints that fit a number come back as numbers, as they went in. */
