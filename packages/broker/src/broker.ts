@@ -177,6 +177,7 @@ export class Broker extends EventEmitter<{
     if (replicas === 0) {
       throw new UnavailableError(
         `no replica acknowledged the write: ${reasons(results).join('; ')}`,
+        version,
       );
     }
     const warnings = this.downWarnings();
@@ -223,6 +224,7 @@ export class Broker extends EventEmitter<{
     if (replies.length === 0)
       throw new UnavailableError(
         `no replica acknowledged the delete: ${reasons(results).join('; ')}`,
+        version,
       );
     const holders = replies.filter((r) => r.value.type === 'OK').length;
     const warnings = this.downWarnings();

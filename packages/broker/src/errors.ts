@@ -1,3 +1,4 @@
+import type { Version } from '@triekv/protocol';
 /** Base of every error this package throws; `code` is stable, the message may change. */
 export class BrokerError extends Error {
   constructor(
@@ -23,9 +24,16 @@ export class ServerFileError extends BrokerError {
   }
 }
 
-/** No server that could serve the request is reachable. Code `UNAVAILABLE`. */
+/**
+ * No server that could serve the request is reachable, or none acknowledged it. Code `UNAVAILABLE`.
+ * When a write was sent and then failed, `version` is the version it carried: a replica may still have
+ * applied it (a timeout says nothing about whether the server got the request).
+ */
 export class UnavailableError extends BrokerError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly version?: Version,
+  ) {
     super(message, 'UNAVAILABLE');
     this.name = 'UnavailableError';
   }

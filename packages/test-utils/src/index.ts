@@ -13,6 +13,11 @@
  * ```
  */
 export { RawClient, type Outgoing } from './raw-client.js';
-export { startServer, startServerProcess, type ServerProcess } from './servers.js';
+export {
+  startServer,
+  startServerProcess,
+  type ServerProcess,
+  type SpawnOptions,
+} from './servers.js';
 export { waitFor } from './wait-for.js';
 export { seededRandom } from './random.js';

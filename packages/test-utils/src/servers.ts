@@ -25,19 +25,38 @@ export interface ServerProcess {
 
 const BIN = join(__dirname, '..', '..', 'kv-server', 'bin', 'kv-server.js');
 
+/** Where and how a server process starts. */
+export interface SpawnOptions {
+  /** @default '127.0.0.1' */
+  address?: string;
+  /** @default 0 */
+  port?: number;
+  /** A command the server runs under, such as `['ip', 'netns', 'exec', 'ns1']` (it must exec). */
+  prefix?: string[];
+}
+
 /** Spawns `kv-server -p 0 ...args` and waits for its `listening on HOST:PORT` line. */
 export function startServerProcess(
   args: string[] = [],
   env: NodeJS.ProcessEnv = process.env,
+  options: SpawnOptions = {},
 ): Promise<ServerProcess> {
-  const child = spawn(
+  const command = [
+    ...(options.prefix ?? []),
     process.execPath,
-    [BIN, '-a', '127.0.0.1', '-p', '0', '--log-level', 'warn', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    },
-  );
+    BIN,
+    '-a',
+    options.address ?? '127.0.0.1',
+    '-p',
+    String(options.port ?? 0),
+    '--log-level',
+    'warn',
+    ...args,
+  ];
+  const child = spawn(command[0] as string, command.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

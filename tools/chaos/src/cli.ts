@@ -1,0 +1,165 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { NetnsNetwork } from './network.js';
+import { DEFAULT_CHAOS, passed, runChaos, type ChaosReport } from './run.js';
+
+const EXIT_USAGE = 2;
+
+function wholeNumber(min: number): (text: string) => number {
+  return (text) => {
+    if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text)))
+      throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return Number(text);
+  };
+}
+
+interface Flags {
+  seed?: number;
+  duration: number;
+  servers: number;
+  k: number;
+  durable: number;
+  brokers: number;
+  clients: number;
+  keys: number;
+  network: 'loopback' | 'netns';
+  overload: boolean;
+  json?: string;
+  history?: string;
+}
+
+function program(): Command {
+  const d = DEFAULT_CHAOS;
+  return new Command('triekv-chaos')
+    .description(
+      'Torture a local triekv cluster: brokers write and read while servers are killed, paused and cut off; then check the history.',
+    )
+    .option('--seed <n>', 'seed of the workload and the faults (default: random, printed)', wholeNumber(0))
+    .option('--duration <s>', 'seconds of faults and load', wholeNumber(1), d.durationMs / 1000)
+    .option('--servers <n>', 'servers in the cluster', wholeNumber(2), d.servers)
+    .option('-k <k>', 'replicas per record', wholeNumber(2), d.k)
+    .option('--durable <n>', 'servers (the first ones) with a data directory', wholeNumber(0), d.durable)
+    .option('--brokers <n>', 'brokers running the workload at once', wholeNumber(1), d.brokers)
+    .option('--clients <n>', 'clients per broker, one operation in flight each', wholeNumber(1), d.clientsPerBroker)
+    .option('--keys <n>', 'keys the workload uses', wholeNumber(1), d.keys)
+    .addOption(
+      new Option('--network <kind>', 'where the servers run: loopback (fault proxies) or netns (one network namespace each; root)')
+        .choices(['loopback', 'netns'])
+        .default(d.network),
+    )
+    .option('--no-overload', 'never kill k servers at once')
+    .option('--json <file>', 'write the report (without the history) as JSON')
+    .option('--history <file>', 'write the whole history as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  npm run chaos -- --seed 7 --duration 30\n  npm run chaos -- --network netns --duration 20',
+    )
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`triekv-chaos: ${text}`) });
+}
+
+function validate(flags: Flags): string | undefined {
+  if (flags.k > flags.servers) return `-k ${flags.k} is more than --servers ${flags.servers}`;
+  if (flags.durable > flags.servers)
+    return `--durable ${flags.durable} is more than --servers ${flags.servers}`;
+  return undefined;
+}
+
+/** Runs the torture test with `argv` (as `process.argv`); resolves with the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const cli = program();
+  try {
+    cli.parse(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    throw error;
+  }
+  const flags = cli.opts<Flags>();
+  const invalid = validate(flags);
+  if (invalid !== undefined) {
+    process.stderr.write(`triekv-chaos: error: ${invalid}\n`);
+    return EXIT_USAGE;
+  }
+  if (flags.network === 'netns') {
+    const available = await NetnsNetwork.available();
+    if (!available.ok) {
+      process.stderr.write(`triekv-chaos: error: --network netns: ${available.reason}\n`);
+      return EXIT_USAGE;
+    }
+  }
+  const seed = flags.seed ?? Math.floor(Math.random() * 1_000_000);
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    process.stderr.write('triekv-chaos: interrupted; healing faults and checking what ran\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  let report: ChaosReport;
+  try {
+    report = await runChaos({
+      seed,
+      durationMs: flags.duration * 1000,
+      servers: flags.servers,
+      k: flags.k,
+      durable: flags.durable,
+      brokers: flags.brokers,
+      clientsPerBroker: flags.clients,
+      keys: flags.keys,
+      network: flags.network,
+      overload: flags.overload,
+      log: (line) => process.stderr.write(`${line}\n`),
+      signal: abort.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  const { history, ...summary } = report;
+  if (flags.json !== undefined) writeJson(flags.json, summary);
+  if (flags.history !== undefined) writeJson(flags.history, history);
+  process.stdout.write(formatReport(report, flags.duration));
+  return passed(report) ? 0 : 1;
+}
+
+function writeJson(file: string, data: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+/** The human summary: verdict, figures, and for each violation the history around its key. */
+export function formatReport(report: ChaosReport, durationS: number): string {
+  const lines: string[] = [];
+  const verdict = passed(report) ? 'PASSED' : 'FAILED';
+  lines.push(
+    `chaos: ${verdict}, seed ${report.seed}, ${(report.elapsedMs / 1000).toFixed(1)} s on ${report.network}`,
+  );
+  lines.push(
+    `operations: ${n(report.ops)} (${n(report.opsPerSecond)}/s): ${Object.entries(report.outcomes)
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `faults: ${
+      Object.entries(report.faults)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
+  );
+  const c = report.check;
+  lines.push(
+    `checked: ${n(c.reads)} reads (${n(c.strict)} held to the newest acknowledged version, ${n(c.warned)} warned that k or more servers were down) against ${n(c.writes)} acknowledged writes: ${c.violations} violations`,
+  );
+  for (const crash of report.crashes) lines.push(`crash: ${crash}`);
+  if (report.failure !== undefined) lines.push(`failure: ${report.failure}`);
+  for (const v of report.violations) {
+    lines.push('', `violation (${v.kind}) on ${v.key}: ${v.message}`, ...v.history);
+  }
+  if (!passed(report))
+    lines.push(
+      '',
+      `reproduce with: npm run chaos -- --seed ${report.seed} --duration ${durationS}${report.network === 'netns' ? ' --network netns' : ''}`,
+    );
+  return `${lines.join('\n')}\n`;
+}

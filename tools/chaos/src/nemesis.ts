@@ -1,0 +1,195 @@
+import { repair, type Broker } from '@triekv/broker';
+import { waitFor } from '@triekv/test-utils';
+import type { ChaosCluster, ChaosNode } from './cluster.js';
+import type { NemesisEvent, UnsafeWindow } from './history.js';
+import type { NetworkFault } from './network.js';
+
+/** What the nemesis can do to one server. `kill` of a server without a data directory wipes it. */
+export type FaultKind = 'kill' | 'pause' | NetworkFault;
+
+export interface NemesisOptions {
+  cluster: ChaosCluster;
+  brokers: Broker[];
+  k: number;
+  faults: readonly FaultKind[];
+  random: () => number;
+  clock: () => number;
+  /** Also kill k servers at once (only ones with a data directory), now and then. */
+  overload: boolean;
+  /** The start time of the oldest client operation still running. */
+  oldestInFlight: () => number;
+  /** Longest wait for a healed server to be seen up by every broker, ms. */
+  healTimeoutMs?: number;
+}
+
+interface Active {
+  node: ChaosNode;
+  kind: FaultKind;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Injects faults while the workload runs, never more than k-1 servers impaired at once (outside the
+ * overload windows it records). A server is impaired from the fault until it is healed, every broker
+ * sees it up, every operation that began before that has ended, and a repair has copied to it what it
+ * should hold.
+ */
+export class Nemesis {
+  readonly events: NemesisEvent[] = [];
+  readonly unsafe: UnsafeWindow[] = [];
+  readonly counts = new Map<string, number>();
+  private readonly active = new Map<ChaosNode, Active>();
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private cycle: FaultKind[] = [];
+  private lastOverload = -Infinity;
+  /** A heal or fault that failed (a server that never came back): the run cannot go on honestly. */
+  failure: Error | undefined;
+
+  constructor(private readonly options: NemesisOptions) {}
+
+  start(): void {
+    this.loop = this.run().catch((error: unknown) => {
+      this.failure = error as Error;
+    });
+  }
+
+  /** Stops making faults and heals every one still active. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    for (const active of [...this.active.values()]) await this.heal(active);
+  }
+
+  private note(what: string): void {
+    this.events.push({ at: this.options.clock(), what });
+  }
+
+  private async run(): Promise<void> {
+    const { random, k, cluster } = this.options;
+    while (!this.stopped) {
+      await sleep(200 + random() * 1000);
+      if (this.stopped) break;
+      const healthy = cluster.nodes.filter((n) => !this.active.has(n));
+      const durable = cluster.nodes.filter((n) => n.dataDir !== undefined);
+      const roll = random();
+      if (
+        this.options.overload &&
+        this.active.size === 0 &&
+        durable.length >= k &&
+        this.options.clock() - this.lastOverload > 10_000 &&
+        roll < 0.15
+      ) {
+        await this.overload(durable.slice(0, k));
+      } else if (this.active.size < k - 1 && roll < 0.65) {
+        const node = healthy[Math.floor(random() * healthy.length)] as ChaosNode;
+        await this.inject(node, this.nextKind());
+      } else if (this.active.size > 0) {
+        const list = [...this.active.values()];
+        await this.heal(list[Math.floor(random() * list.length)] as Active);
+      }
+    }
+  }
+
+  /** Fault kinds in shuffled rounds, so that a short run still sees each of them. */
+  private nextKind(): FaultKind {
+    if (this.cycle.length === 0) {
+      this.cycle = [...this.options.faults];
+      for (let i = this.cycle.length - 1; i > 0; i--) {
+        const j = Math.floor(this.options.random() * (i + 1));
+        [this.cycle[i], this.cycle[j]] = [this.cycle[j] as FaultKind, this.cycle[i] as FaultKind];
+      }
+    }
+    return this.cycle.pop() as FaultKind;
+  }
+
+  private count(what: string): void {
+    this.counts.set(what, (this.counts.get(what) ?? 0) + 1);
+  }
+
+  private async inject(node: ChaosNode, kind: FaultKind): Promise<void> {
+    this.active.set(node, { node, kind });
+    const label = kind === 'kill' && node.dataDir === undefined ? 'kill (wiped)' : kind;
+    this.count(label);
+    if (kind === 'kill') {
+      await node.kill();
+    } else if (kind === 'pause') {
+      node.pause();
+    } else {
+      const delayMs = 20 + Math.floor(this.options.random() * 200);
+      await this.options.cluster.network.fault(node.index, kind, delayMs);
+      if (kind === 'delay') {
+        this.note(`${node.name}: delay ${delayMs} ms`);
+        return;
+      }
+    }
+    this.note(`${node.name}: ${label}`);
+  }
+
+  private async undo(active: Active): Promise<void> {
+    const { node, kind } = active;
+    if (kind === 'kill') await this.options.cluster.revive(node);
+    else if (kind === 'pause') node.resume();
+    else await this.options.cluster.network.heal(node.index);
+    this.note(`${node.name}: ${kind} ended`);
+  }
+
+  private async heal(active: Active): Promise<void> {
+    await this.undo(active);
+    await this.settle([active.node]);
+    this.active.delete(active.node);
+  }
+
+  /**
+   * Waits until every broker sees `nodes` up and every operation begun before then has ended (so no
+   * write still in flight was sent around them), then repairs until a pass reaches all of them.
+   */
+  private async settle(nodes: ChaosNode[]): Promise<void> {
+    const { brokers, clock } = this.options;
+    const names = nodes.map((n) => n.name).join(', ');
+    await waitFor(
+      () =>
+        nodes.every((n) => brokers.every((b) => (b.connections[n.index] as { up: boolean }).up)),
+      `every broker to see ${names} up`,
+      this.options.healTimeoutMs ?? 20_000,
+    );
+    const upAt = clock();
+    await waitFor(
+      () => this.options.oldestInFlight() > upAt,
+      `operations begun before ${names} came back to end`,
+      this.options.healTimeoutMs ?? 20_000,
+    );
+    for (let pass = 1; ; pass++) {
+      const summary = await repair(brokers[0] as Broker);
+      const skipped = summary.warnings.filter((w) =>
+        nodes.some((n) => w.startsWith(`${brokers[0]?.connections[n.index]?.name} `)),
+      );
+      if (skipped.length === 0) {
+        this.note(`${names}: repaired (${summary.copied} copied)`);
+        return;
+      }
+      if (pass === 5) throw new Error(`repair kept skipping ${names}: ${skipped.join('; ')}`);
+      await waitFor(
+        () =>
+          nodes.every((n) => brokers.every((b) => (b.connections[n.index] as { up: boolean }).up)),
+        `every broker to see ${names} up again`,
+        this.options.healTimeoutMs ?? 20_000,
+      );
+    }
+  }
+
+  /** Kills k servers with data directories at once, then brings them back: an unsafe window. */
+  private async overload(nodes: ChaosNode[]): Promise<void> {
+    const start = this.options.clock();
+    this.count('overload');
+    this.note(`overload: kill ${nodes.map((n) => n.name).join(', ')} (k servers at once)`);
+    await Promise.all(nodes.map((n) => n.kill()));
+    await sleep(500 + this.options.random() * 1500);
+    for (const node of nodes) await this.options.cluster.revive(node);
+    this.note(`overload: ${nodes.map((n) => n.name).join(', ')} back`);
+    await this.settle(nodes);
+    this.lastOverload = this.options.clock();
+    this.unsafe.push({ start, end: this.options.clock() });
+  }
+}

@@ -1,0 +1,203 @@
+import { Broker } from '@triekv/broker';
+import { seededRandom } from '@triekv/test-utils';
+import { check, explain, type CheckResult, type ViolationKind } from './checker.js';
+import { ChaosCluster } from './cluster.js';
+import type { History, Op } from './history.js';
+import { Nemesis, type FaultKind } from './nemesis.js';
+import { LoopbackNetwork, NetnsNetwork, type Network } from './network.js';
+import { Workload } from './workload.js';
+
+export interface ChaosOptions {
+  seed: number;
+  /** How long the workload runs under faults, ms (healing and the final reads come after). */
+  durationMs: number;
+  servers: number;
+  k: number;
+  /** Servers (the first ones) with a data directory; the others lose everything when killed. */
+  durable: number;
+  brokers: number;
+  clientsPerBroker: number;
+  keys: number;
+  network: 'loopback' | 'netns';
+  /** Kill k durable servers at once now and then (reads must then warn or be right). */
+  overload: boolean;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+  /** Ends the faulty part early (Ctrl-C): faults are healed and the history checked as usual. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed'> = {
+  durationMs: 60_000,
+  servers: 5,
+  k: 3,
+  durable: 3,
+  brokers: 2,
+  clientsPerBroker: 4,
+  keys: 200,
+  network: 'loopback',
+  overload: true,
+};
+
+export interface ChaosReport {
+  seed: number;
+  options: Omit<ChaosOptions, 'log' | 'signal'>;
+  network: string;
+  /** Wall time of the whole run, ms. */
+  elapsedMs: number;
+  ops: number;
+  opsPerSecond: number;
+  outcomes: Record<string, number>;
+  faults: Record<string, number>;
+  /** What the checker saw; `violations` counts them all (the first five are listed below). */
+  check: Omit<CheckResult, 'violations'> & { violations: number };
+  violations: { kind: ViolationKind; key: string; message: string; history: string[] }[];
+  /** Servers that died without being killed. */
+  crashes: string[];
+  /** Why the run could not go on (a server that never came back), if so. */
+  failure?: string;
+  history: History;
+}
+
+/** Whether a report shows the guarantees held. */
+export function passed(report: ChaosReport): boolean {
+  return (
+    report.check.violations === 0 && report.crashes.length === 0 && report.failure === undefined
+  );
+}
+
+/**
+ * One torture run: a cluster of real kv-server processes, brokers in this process running the workload,
+ * the nemesis injecting faults, then every fault healed, every key read once more through every broker,
+ * and the history checked.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined);
+  const began = performance.now();
+  const clock = (): number => performance.now() - began;
+  const network: Network =
+    options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork();
+  const cluster = await ChaosCluster.start({
+    count: options.servers,
+    durable: options.durable,
+    network,
+  });
+  const brokers: Broker[] = [];
+  const ops: Op[] = [];
+  let nemesis: Nemesis | undefined;
+  let failure: string | undefined;
+  try {
+    for (let b = 0; b < options.brokers; b++) {
+      const broker = new Broker({
+        servers: cluster.nodes.map((n) => n.address),
+        k: options.k,
+        nodeId: `b${b}`,
+        requestTimeoutMs: 1_000,
+        connectTimeoutMs: 500,
+        reconnectMinMs: 50,
+        reconnectMaxMs: 500,
+      });
+      broker.on('repairFailed', () => undefined);
+      brokers.push(broker);
+      await broker.start();
+    }
+    const keys = Array.from({ length: options.keys }, (_, i) => `key${i}`);
+    const workload = new Workload({
+      brokers,
+      clientsPerBroker: options.clientsPerBroker,
+      keys,
+      random: seededRandom(options.seed),
+      clock,
+      record: (op) => ops.push(op),
+    });
+    const faults: FaultKind[] = ['kill', 'pause', ...network.faults];
+    nemesis = new Nemesis({
+      cluster,
+      brokers,
+      k: options.k,
+      faults,
+      random: seededRandom(options.seed ^ 0x5bd1e995),
+      clock,
+      overload: options.overload,
+      oldestInFlight: () => workload.oldestInFlight(),
+    });
+    log(
+      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; faults: ${faults.join(', ')}${options.overload ? ', overload' : ''}`,
+    );
+    workload.start();
+    nemesis.start();
+    const deadline = began + options.durationMs;
+    let lastLog = performance.now();
+    while (
+      performance.now() < deadline &&
+      nemesis.failure === undefined &&
+      options.signal?.aborted !== true
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (cluster.crashes().length > 0) break;
+      if (performance.now() - lastLog >= 5_000) {
+        lastLog = performance.now();
+        log(
+          `chaos: ${Math.round(clock() / 1000)} s, ${workload.completed} operations, faults so far: ${describe(nemesis.counts)}`,
+        );
+      }
+    }
+    await workload.stop();
+    await nemesis.stop();
+    if (nemesis.failure !== undefined) throw nemesis.failure;
+    log('chaos: all faults healed; reading every key through every broker');
+    for (const [b, broker] of brokers.entries())
+      for (const key of keys) await workload.run(broker, `b${b}`, 'get', key);
+  } catch (error) {
+    failure = (error as Error).message;
+  } finally {
+    await Promise.all(brokers.map((b) => b.close()));
+  }
+  const crashes = cluster.crashes();
+  await cluster.close();
+  const history: History = {
+    k: options.k,
+    ops,
+    events: nemesis?.events ?? [],
+    unsafe: nemesis?.unsafe ?? [],
+  };
+  const result = check(history);
+  const outcomes: Record<string, number> = {};
+  for (const op of ops) {
+    const label = `${op.kind} ${op.outcome}`;
+    outcomes[label] = (outcomes[label] ?? 0) + 1;
+  }
+  const elapsedMs = performance.now() - began;
+  const { log: _log, signal: _signal, ...plain } = options;
+  return {
+    seed: options.seed,
+    options: plain,
+    network: network.name,
+    elapsedMs,
+    ops: ops.length,
+    opsPerSecond: ops.length / (elapsedMs / 1000),
+    outcomes,
+    faults: Object.fromEntries(nemesis?.counts ?? []),
+    check: {
+      reads: result.reads,
+      strict: result.strict,
+      warned: result.warned,
+      writes: result.writes,
+      violations: result.violations.length,
+    },
+    violations: result.violations.slice(0, 5).map((v) => ({
+      kind: v.kind,
+      key: v.key,
+      message: v.message,
+      history: explain(history, v),
+    })),
+    crashes,
+    ...(failure === undefined ? {} : { failure }),
+    history,
+  };
+}
+
+function describe(counts: Map<string, number>): string {
+  if (counts.size === 0) return 'none';
+  return [...counts].map(([k, n]) => `${k} ${n}`).join(', ');
+}
