@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { runReport } from './report-doc.js';
 import { runBrokerBench } from './suites/broker.js';
+import { runChaosBench } from './suites/chaos.js';
 import { runDatagenBench } from './suites/datagen.js';
 import { runDurabilityBench } from './suites/durability.js';
 import { runProtocolBench } from './suites/protocol.js';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<void>> = {
   server: runServerBench,
   broker: runBrokerBench,
   durability: runDurabilityBench,
+  chaos: runChaosBench,
 };
 
 async function main(argv: string[]): Promise<void> {

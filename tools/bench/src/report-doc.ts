@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { PrintedTable } from './report.js';
 
 /** Suites in report order, with the command that produces each. */
-const ORDER = ['trie', 'record', 'datagen', 'protocol', 'server', 'broker', 'durability'];
+const ORDER = ['trie', 'record', 'datagen', 'protocol', 'server', 'broker', 'durability', 'chaos'];
 
 interface SuiteResult {
   suite: string;

@@ -3,12 +3,7 @@ import { valueAt, valuesEqual, type Value } from '@triekv/record';
 import { formatOp, isDownWarning, versionText, type History, type Op } from './history.js';
 
 export type ViolationKind =
-  | 'lost-write'
-  | 'stale-read'
-  | 'resurrected'
-  | 'unknown-version'
-  | 'future-read'
-  | 'wrong-value';
+  'lost-write' | 'stale-read' | 'resurrected' | 'unknown-version' | 'future-read' | 'wrong-value';
 
 /** A read that the model says could not have happened. */
 export interface Violation {

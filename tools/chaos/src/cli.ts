@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { FaultKind } from './nemesis.js';
 import { NetnsNetwork } from './network.js';
 import { DEFAULT_CHAOS, passed, runChaos, type ChaosReport } from './run.js';
 
@@ -25,6 +26,7 @@ interface Flags {
   keys: number;
   network: 'loopback' | 'netns';
   overload: boolean;
+  faults?: string;
   json?: string;
   history?: string;
 }
@@ -35,34 +37,75 @@ function program(): Command {
     .description(
       'Torture a local triekv cluster: brokers write and read while servers are killed, paused and cut off; then check the history.',
     )
-    .option('--seed <n>', 'seed of the workload and the faults (default: random, printed)', wholeNumber(0))
+    .option(
+      '--seed <n>',
+      'seed of the workload and the faults (default: random, printed)',
+      wholeNumber(0),
+    )
     .option('--duration <s>', 'seconds of faults and load', wholeNumber(1), d.durationMs / 1000)
     .option('--servers <n>', 'servers in the cluster', wholeNumber(2), d.servers)
     .option('-k <k>', 'replicas per record', wholeNumber(2), d.k)
-    .option('--durable <n>', 'servers (the first ones) with a data directory', wholeNumber(0), d.durable)
+    .option(
+      '--durable <n>',
+      'servers (the first ones) with a data directory',
+      wholeNumber(0),
+      d.durable,
+    )
     .option('--brokers <n>', 'brokers running the workload at once', wholeNumber(1), d.brokers)
-    .option('--clients <n>', 'clients per broker, one operation in flight each', wholeNumber(1), d.clientsPerBroker)
+    .option(
+      '--clients <n>',
+      'clients per broker, one operation in flight each',
+      wholeNumber(1),
+      d.clientsPerBroker,
+    )
     .option('--keys <n>', 'keys the workload uses', wholeNumber(1), d.keys)
     .addOption(
-      new Option('--network <kind>', 'where the servers run: loopback (fault proxies) or netns (one network namespace each; root)')
+      new Option(
+        '--network <kind>',
+        'where the servers run: loopback (fault proxies) or netns (one network namespace each; root)',
+      )
         .choices(['loopback', 'netns'])
         .default(d.network),
+    )
+    .option(
+      '--faults <list>',
+      'single-server faults, comma-separated: kill, pause, and delay, drop, blackhole (loopback) or partition (netns); none for none (default: all of them)',
     )
     .option('--no-overload', 'never kill k servers at once')
     .option('--json <file>', 'write the report (without the history) as JSON')
     .option('--history <file>', 'write the whole history as JSON')
     .addHelpText(
       'after',
-      '\nExample:\n  npm run chaos -- --seed 7 --duration 30\n  npm run chaos -- --network netns --duration 20',
+      '\nExample:\n  npm run chaos -- --seed 7 --duration 30\n  npm run chaos -- --network netns --duration 20\n',
     )
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`triekv-chaos: ${text}`) });
+}
+
+const NETWORK_FAULTS: Record<Flags['network'], readonly FaultKind[]> = {
+  loopback: ['delay', 'drop', 'blackhole'],
+  netns: ['partition'],
+};
+
+/** The `--faults` list, or an error naming what is wrong with it. */
+function faultList(flags: Flags): FaultKind[] | string {
+  const possible: readonly FaultKind[] = ['kill', 'pause', ...NETWORK_FAULTS[flags.network]];
+  if (flags.faults === undefined) return [...possible];
+  const text = flags.faults.trim();
+  if (text === 'none') return [];
+  const list = text.split(',').map((f) => f.trim());
+  const bad = list.filter((f) => !(possible as readonly string[]).includes(f));
+  if (bad.length > 0)
+    return `--faults: ${bad.map((f) => JSON.stringify(f)).join(', ')}: expected some of ${possible.join(', ')} (on --network ${flags.network}), or none`;
+  return list as FaultKind[];
 }
 
 function validate(flags: Flags): string | undefined {
   if (flags.k > flags.servers) return `-k ${flags.k} is more than --servers ${flags.servers}`;
   if (flags.durable > flags.servers)
     return `--durable ${flags.durable} is more than --servers ${flags.servers}`;
+  const faults = faultList(flags);
+  if (typeof faults === 'string') return faults;
   return undefined;
 }
 
@@ -108,6 +151,7 @@ export async function run(argv: string[]): Promise<number> {
       keys: flags.keys,
       network: flags.network,
       overload: flags.overload,
+      faults: faultList(flags) as FaultKind[],
       log: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,
     });

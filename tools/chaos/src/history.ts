@@ -77,9 +77,7 @@ export function formatOp(op: Op): string {
   if (op.kind === 'get' || op.kind === 'query') {
     if (op.outcome === 'ok')
       answer +=
-        op.found === true && op.result !== undefined
-          ? ` ${formatValue(op.result)}`
-          : ' NOT FOUND';
+        op.found === true && op.result !== undefined ? ` ${formatValue(op.result)}` : ' NOT FOUND';
   } else if (op.full === false) {
     answer += ' under-replicated';
   }

@@ -20,6 +20,8 @@ export interface NemesisOptions {
   oldestInFlight: () => number;
   /** Longest wait for a healed server to be seen up by every broker, ms. */
   healTimeoutMs?: number;
+  /** The kind of the first fault (then shuffled rounds of all of them). */
+  firstFault?: FaultKind;
 }
 
 interface Active {
@@ -82,7 +84,7 @@ export class Nemesis {
         roll < 0.15
       ) {
         await this.overload(durable.slice(0, k));
-      } else if (this.active.size < k - 1 && roll < 0.65) {
+      } else if (this.options.faults.length > 0 && this.active.size < k - 1 && roll < 0.65) {
         const node = healthy[Math.floor(random() * healthy.length)] as ChaosNode;
         await this.inject(node, this.nextKind());
       } else if (this.active.size > 0) {
@@ -94,6 +96,8 @@ export class Nemesis {
 
   /** Fault kinds in shuffled rounds, so that a short run still sees each of them. */
   private nextKind(): FaultKind {
+    const first = this.options.firstFault;
+    if (first !== undefined && this.counts.size === 0) return first;
     if (this.cycle.length === 0) {
       this.cycle = [...this.options.faults];
       for (let i = this.cycle.length - 1; i > 0; i--) {

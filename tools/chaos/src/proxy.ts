@@ -9,10 +9,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  *   packets vanish; when it ends, the connections that lost bytes are reset (their streams have holes).
  */
 export type ProxyMode =
-  | { kind: 'pass' }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'drop' }
-  | { kind: 'blackhole' };
+  { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'drop' } | { kind: 'blackhole' };
 
 /** One direction of a proxied connection: chunks wait in order until their release time. */
 class Lane {
@@ -71,6 +68,8 @@ export class FaultProxy {
   private modeValue: ProxyMode = { kind: 'pass' };
   /** Connections accepted since the start (for tests and reports). */
   accepted = 0;
+  /** Bytes a blackhole swallowed since the start. */
+  swallowed = 0;
 
   constructor(
     private upstreamPort: number,
@@ -143,6 +142,7 @@ export class FaultProxy {
     const mode = this.modeValue;
     if (mode.kind === 'blackhole') {
       pair.holed = true;
+      this.swallowed += chunk.length;
       return;
     }
     if (mode.kind === 'drop') return;

@@ -21,6 +21,10 @@ export interface ChaosOptions {
   network: 'loopback' | 'netns';
   /** Kill k durable servers at once now and then (reads must then warn or be right). */
   overload: boolean;
+  /** The kind of the first fault (default: the first of a shuffled round). */
+  firstFault?: FaultKind;
+  /** The single-server faults to make (default: kill, pause and every fault of the network). */
+  faults?: FaultKind[];
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
   /** Ends the faulty part early (Ctrl-C): faults are healed and the history checked as usual. */
@@ -75,8 +79,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const began = performance.now();
   const clock = (): number => performance.now() - began;
-  const network: Network =
-    options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork();
+  const network: Network = options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork();
   const cluster = await ChaosCluster.start({
     count: options.servers,
     durable: options.durable,
@@ -110,7 +113,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       clock,
       record: (op) => ops.push(op),
     });
-    const faults: FaultKind[] = ['kill', 'pause', ...network.faults];
+    const faults: FaultKind[] = options.faults ?? ['kill', 'pause', ...network.faults];
+    const unsupported = faults.filter(
+      (f) => f !== 'kill' && f !== 'pause' && !(network.faults as readonly string[]).includes(f),
+    );
+    if (unsupported.length > 0)
+      throw new Error(
+        `the ${network.name} network cannot make ${unsupported.join(', ')} (it makes ${network.faults.join(', ')})`,
+      );
     nemesis = new Nemesis({
       cluster,
       brokers,
@@ -120,9 +130,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       clock,
       overload: options.overload,
       oldestInFlight: () => workload.oldestInFlight(),
+      ...(options.firstFault === undefined ? {} : { firstFault: options.firstFault }),
     });
     log(
-      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; faults: ${faults.join(', ')}${options.overload ? ', overload' : ''}`,
+      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; faults: ${[...faults, ...(options.overload ? ['overload'] : [])].join(', ') || 'none'}`,
     );
     workload.start();
     nemesis.start();
