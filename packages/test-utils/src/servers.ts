@@ -33,6 +33,11 @@ export interface SpawnOptions {
   port?: number;
   /** A command the server runs under, such as `['ip', 'netns', 'exec', 'ns1']` (it must exec). */
   prefix?: string[];
+  /**
+   * In a process group of its own, so that Ctrl-C at the terminal reaches only the parent (which then
+   * stops the server itself). @default false
+   */
+  detached?: boolean;
 }
 
 /** Spawns `kv-server -p 0 ...args` and waits for its `listening on HOST:PORT` line. */
@@ -56,6 +61,7 @@ export function startServerProcess(
   const child = spawn(command[0] as string, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
+    detached: options.detached ?? false,
   });
   let out = '';
   let err = '';

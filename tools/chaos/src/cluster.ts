@@ -33,13 +33,15 @@ export class ChaosNode {
   /** Starts the process; resolves with the port it listens on. */
   async start(): Promise<number> {
     const args = this.dataDir === undefined ? [] : ['--data-dir', this.dataDir, '--fsync', 'batch'];
-    const proc = await startServerProcess(args, process.env, this.spawn);
+    // Its own process group: Ctrl-C stops the run (which heals and checks), not the servers under it.
+    const proc = await startServerProcess(args, process.env, { ...this.spawn, detached: true });
     this.process = proc;
     this.expectedExit = false;
     this.paused = false;
     void proc.exited.then((code) => {
       if (!this.expectedExit && this.process === proc) {
-        this.crash = `${this.name} exited (${code}) without being killed: ${proc.stderr().slice(-2000)}`;
+        const log = proc.stderr().trim().slice(-2000);
+        this.crash = `${this.name} exited (${code}) without being killed${log === '' ? ' (no log output)' : `: ${log}`}`;
         this.process = undefined;
       }
     });

@@ -125,6 +125,9 @@ export class Workload {
           path: QUERY_PATHS[Math.floor(random() * QUERY_PATHS.length)] as string[],
         });
       else await this.run(broker, name, 'delete', key);
+      // An operation refused at once (every server down) settles without I/O: without this, clients
+      // would spin on microtasks and starve the timers that heal the cluster.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
