@@ -1,4 +1,4 @@
-import { Trie } from '@triekv/trie';
+import { FrozenTrie } from '@triekv/trie';
 import type { Doc, Float, Value } from '@triekv/record';
 
 /** A stored value: a scalar as is, a document as a `StoredDoc`. */
@@ -7,11 +7,13 @@ export type StoredValue = number | bigint | Float | string | StoredDoc;
 /**
  * A document as the server keeps it: its keys indexed by a trie (key → slot, the only lookup there is),
  * and its keys and values in the order they were written, so a read gives the document back in its own
- * key order without walking the trie.
+ * key order without walking the trie. A stored document never changes (a write replaces the whole
+ * record), so its trie is a `FrozenTrie`: one string, built once, instead of a growable trie's pool and
+ * bookkeeping objects for every nested document.
  */
 export class StoredDoc {
   constructor(
-    readonly index: Trie<number>,
+    readonly index: FrozenTrie,
     readonly keys: string[],
     readonly values: StoredValue[],
   ) {}
@@ -30,15 +32,14 @@ export class StoredDoc {
 
 /** Builds the stored (trie-indexed) form of a document. */
 export function toStored(doc: Doc): StoredDoc {
-  const entries: [string, number][] = [];
   const keys: string[] = [];
   const values: StoredValue[] = [];
-  for (const [key, value] of doc) {
-    entries.push([key, values.length]);
+  // forEach, not for-of: no [key, value] pair allocated per entry on this path of every write.
+  doc.forEach((value, key) => {
     keys.push(key);
     values.push(value instanceof Map ? toStored(value) : value);
-  }
-  return new StoredDoc(new Trie(entries), keys, values);
+  });
+  return new StoredDoc(FrozenTrie.from(keys), keys, values);
 }
 
 /** Rebuilds a document (a `Map` in written key order) from its stored form. */

@@ -17,3 +17,4 @@
  * ```
  */
 export { Trie, type IterateOptions } from './trie.js';
+export { FrozenTrie } from './frozen.js';
