@@ -95,6 +95,8 @@ export class Broker extends EventEmitter<{
   readonly connections: ServerConnection[];
   readonly clock: HybridClock;
   private readonly seeds: number[];
+  /** Scores of the servers `writeTargets` has picked so far (k + 1 slots, reused). */
+  private readonly scoreScratch: Float64Array;
   private closed = false;
   private readonly autoRepair: boolean;
   private repairing: Promise<unknown> | undefined;
@@ -125,6 +127,7 @@ export class Broker extends EventEmitter<{
     this.clock = new HybridClock(options.nodeId ?? randomBytes(4).toString('hex'));
     this.connections = options.servers.map((address) => new ServerConnection(address, options));
     this.seeds = this.connections.map((c) => hash32(c.name));
+    this.scoreScratch = new Float64Array(k + 1);
     for (const connection of this.connections) {
       let wasDown = false;
       connection.on('down', () => {
@@ -156,11 +159,26 @@ export class Broker extends EventEmitter<{
 
   /** Where a write of `key` goes: the first k live servers in its order, or k random live ones. */
   writeTargets(key: string): ServerConnection[] {
-    const live =
-      this.placement === 'hash'
-        ? this.order(key).filter((c) => c.up)
-        : shuffle(this.connections.filter((c) => c.up));
-    return live.slice(0, this.k);
+    if (this.placement === 'random')
+      return shuffle(this.connections.filter((c) => c.up)).slice(0, this.k);
+    // The k best-scoring live servers, picked without sorting them all (this runs for every record of
+    // a load): the same servers, in the same order, as order(key) filtered to live ones.
+    const picked: ServerConnection[] = [];
+    const scores = this.scoreScratch;
+    for (let i = 0; i < this.connections.length; i++) {
+      const c = this.connections[i] as ServerConnection;
+      if (!c.up) continue;
+      const score = hash32(key, this.seeds[i]);
+      let at = picked.length;
+      // Equal scores keep index order, as in rendezvousOrder.
+      while (at > 0 && (scores[at - 1] as number) < score) at--;
+      if (at >= this.k) continue;
+      picked.splice(at, 0, c);
+      scores.copyWithin(at + 1, at, this.k);
+      scores[at] = score;
+      if (picked.length > this.k) picked.length = this.k;
+    }
+    return picked;
   }
 
   /** Stores `doc` under `key` on k servers, as a new version. */

@@ -1,4 +1,4 @@
-import { readRecords, type KvRecord, type ReadOptions } from '@triekv/record';
+import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
 import type { WireRecord } from '@triekv/protocol';
 import type { Broker } from './broker.js';
 import { DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_BATCH_SIZE } from './defaults.js';
@@ -81,30 +81,38 @@ export async function load(
     flying.add(sent);
   };
 
-  const place = async (record: KvRecord): Promise<void> => {
+  /** Adds the record to its servers' buffers; says which buffers are full (usually none). */
+  const place = (record: KvRecord): ServerConnection[] | undefined => {
     const index = records++;
     const targets = broker.writeTargets(record.key);
     if (targets.length === 0) throw new UnavailableError('no server is up to load into');
     if (targets.length < broker.k) short.add(index);
     const version = broker.clock.tick();
+    const wire: WireRecord = { key: record.key, value: record.value, version };
+    let full: ServerConnection[] | undefined;
     for (const server of targets) {
       let buffer = buffers.get(server);
       if (buffer === undefined) buffers.set(server, (buffer = { records: [], indexes: [] }));
-      buffer.records.push({ key: record.key, value: record.value, version });
+      buffer.records.push(wire);
       buffer.indexes.push(index);
-      if (buffer.records.length >= batchSize) await flush(server);
+      if (buffer.records.length >= batchSize) (full ??= []).push(server);
     }
+    return full;
   };
 
-  for await (const result of readRecords(source, options)) {
+  // A chunk of the input at a time: no promise per record, only per full batch.
+  for await (const batch of readRecordBatches(source, options)) {
     options.signal?.throwIfAborted();
-    if ('error' in result) {
-      rejected.push({ line: result.line, reason: result.error.detail });
-    } else {
-      await place(result.record);
+    for (const result of batch) {
+      if ('error' in result) {
+        rejected.push({ line: result.line, reason: result.error.detail });
+        continue;
+      }
+      const full = place(result.record);
+      if (full !== undefined) for (const server of full) await flush(server);
+      if (records % batchSize === 0)
+        options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
     }
-    if (records % batchSize === 0)
-      options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
   }
   for (const server of [...buffers.keys()]) await flush(server);
   for (const flying of inFlight.values()) await Promise.all(flying);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { HybridClock, hash32, parseServerFile, rendezvousOrder } from '@triekv/broker';
+import { Broker, HybridClock, hash32, parseServerFile, rendezvousOrder } from '@triekv/broker';
 import { compareVersions } from '@triekv/protocol';
 
 describe('rendezvous placement', () => {
@@ -34,6 +34,32 @@ describe('rendezvous placement', () => {
     }
     expect(moved / 20000).toBeGreaterThan(0.12);
     expect(moved / 20000).toBeLessThan(0.22); // about 1/6
+  });
+  it("writes go to the first k live servers of the key's order, whichever servers are up", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+        fc.array(fc.string(), { minLength: 1, maxLength: 20 }),
+        (k, up, keys) => {
+          const broker = new Broker({
+            servers: Array.from({ length: 7 }, (_, i) => ({ host: '127.0.0.1', port: 9000 + i })),
+            k,
+          });
+          // Health as the connections would report it, without connecting anywhere.
+          broker.connections.forEach((c, i) => {
+            (c as unknown as { stateValue: string }).stateValue = up[i] === true ? 'up' : 'down';
+          });
+          for (const key of keys)
+            expect(broker.writeTargets(key)).toEqual(
+              broker
+                .order(key)
+                .filter((c) => c.up)
+                .slice(0, k),
+            );
+        },
+      ),
+    );
   });
 });
 

@@ -45,5 +45,10 @@ export {
 export { parseRecord, parseValue, type ParseOptions } from './parse.js';
 export { formatDisplay, formatFloat, formatRecord, formatString, formatValue } from './format.js';
 export { PathError, formatPath, parsePath } from './path.js';
-export { readRecords, type ReadOptions, type ReadResult } from './read-records.js';
+export {
+  readRecordBatches,
+  readRecords,
+  type ReadOptions,
+  type ReadResult,
+} from './read-records.js';
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';

@@ -26,28 +26,44 @@ export async function* readRecords(
   source: AsyncIterable<Uint8Array | string>,
   options?: ReadOptions,
 ): AsyncGenerator<ReadResult, void, undefined> {
+  for await (const batch of readRecordBatches(source, options)) yield* batch;
+}
+
+/**
+ * `readRecords` a chunk of the stream at a time: each batch holds the results of the lines completed by
+ * one chunk, in order (often hundreds). For bulk consumers (a load), it saves a promise and a generator
+ * step per record.
+ */
+export async function* readRecordBatches(
+  source: AsyncIterable<Uint8Array | string>,
+  options?: ReadOptions,
+): AsyncGenerator<ReadResult[], void, undefined> {
   const limit = options?.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   const decoder = new StringDecoder('utf8');
+  // One options object for every line: parseRecord reads it and keeps nothing of it.
+  const parseOptions: ParseOptions = { ...options, line: 0 };
   let pending = '';
   let overflow = false;
   let lineNumber = 0;
+  let batch: ReadResult[] = [];
 
-  function* finish(line: string): Generator<ReadResult> {
+  const finish = (line: string): void => {
     lineNumber++;
     if (overflow) {
       overflow = false;
-      yield { line: lineNumber, error: new LineTooLongError(limit, lineNumber) };
+      batch.push({ line: lineNumber, error: new LineTooLongError(limit, lineNumber) });
       return;
     }
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (isSkippable(line)) return;
+    parseOptions.line = lineNumber;
     try {
-      yield { line: lineNumber, record: parseRecord(line, { ...options, line: lineNumber }) };
+      batch.push({ line: lineNumber, record: parseRecord(line, parseOptions) });
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
-      yield { line: lineNumber, error };
+      batch.push({ line: lineNumber, error });
     }
-  }
+  };
 
   for await (const chunk of source) {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
@@ -56,9 +72,13 @@ export async function* readRecords(
       const newline = text.indexOf('\n', start);
       if (newline < 0) break;
       const piece = text.slice(start, newline);
-      yield* finish(pending.length > 0 ? pending + piece : piece);
+      finish(pending.length > 0 ? pending + piece : piece);
       pending = '';
       start = newline + 1;
+    }
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
     }
     if (overflow) continue;
     pending += text.slice(start);
@@ -68,5 +88,6 @@ export async function* readRecords(
     }
   }
   pending += decoder.end();
-  if (pending.length > 0 || overflow) yield* finish(pending);
+  if (pending.length > 0 || overflow) finish(pending);
+  if (batch.length > 0) yield batch;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { formatRecord, readRecords, type ReadResult } from '@triekv/record';
+import { formatRecord, readRecordBatches, readRecords, type ReadResult } from '@triekv/record';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test-fixtures', 'records');
 const fixture = (name: string): Buffer => readFileSync(join(fixtures, name));
@@ -94,5 +94,24 @@ describe('readRecords', () => {
   it('handles a last line without a newline, and an empty input', async () => {
     expect(summary(await collect(['"a" : {}']))).toEqual(['1 "a" : {}']);
     expect(await collect([])).toEqual([]);
+  });
+});
+
+describe('readRecordBatches', () => {
+  it('yields what readRecords does, a chunk at a time, however the input is split', async () => {
+    const text = Buffer.concat([
+      fixture('canonical.txt'),
+      Buffer.from('bad line\n\n# comment\n"last" : { "x" : 1 }'),
+    ]);
+    const expected = summary(await collect([text]));
+    for (const chunks of [[text], bytewise(text), [text.subarray(0, 100), text.subarray(100)]]) {
+      const batches: ReadResult[][] = [];
+      for await (const batch of readRecordBatches(Readable.from(chunks, { objectMode: true })))
+        batches.push(batch);
+      expect(batches.every((b) => b.length > 0)).toBe(true);
+      expect(summary(batches.flat())).toEqual(expected);
+      // One chunk: its complete lines in one batch, the unterminated last line in another.
+      if (chunks.length === 1) expect(batches).toHaveLength(2);
+    }
   });
 });

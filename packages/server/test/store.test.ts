@@ -20,10 +20,11 @@ describe('Store', () => {
   it('indexes every nested document with a trie', () => {
     const stored = toStored(doc('{ "a" : { "b" : { "c" : 1 } } ; "d" : 2 }'));
     expect(stored).toBeInstanceOf(StoredDoc);
-    expect(stored.index.constructor.name).toBe('Trie');
+    expect(stored.index.constructor.name).toBe('FrozenTrie');
+    expect([...stored.index.keys()]).toEqual(['a', 'd']);
     const inner = stored.get('a') as StoredDoc;
-    expect(inner.index.constructor.name).toBe('Trie');
-    expect((inner.get('b') as StoredDoc).index.constructor.name).toBe('Trie');
+    expect(inner.index.constructor.name).toBe('FrozenTrie');
+    expect((inner.get('b') as StoredDoc).index.constructor.name).toBe('FrozenTrie');
   });
 
   it('answers QUERY by walking the tries', () => {

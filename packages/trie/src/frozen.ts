@@ -107,7 +107,11 @@ export class FrozenTrie implements Iterable<[string, number]> {
       const first = keys[order[lo] as number] as string;
       const last = keys[order[hi - 1] as number] as string;
       let end = depth;
-      while (end < first.length && end < last.length && first.charCodeAt(end) === last.charCodeAt(end))
+      while (
+        end < first.length &&
+        end < last.length &&
+        first.charCodeAt(end) === last.charCodeAt(end)
+      )
         end++;
       // Keys equal to the shared prefix sort first; the last of them wins, as with Map.
       let slot = -1;
@@ -127,7 +131,7 @@ export class FrozenTrie implements Iterable<[string, number]> {
         previous = c;
       }
       num(groups);
-      for (let i = lo; i < hi; ) {
+      for (let i = lo; i < hi;) {
         const c = (keys[order[i] as number] as string).charCodeAt(end);
         let j = i + 1;
         while (j < hi && (keys[order[j] as number] as string).charCodeAt(end) === c) j++;
