@@ -30,6 +30,8 @@ export class FrameDecoder {
   /** Body length of the frame in progress, once its header is complete; -1 before. */
   private bodyLength = -1;
   private failure: ProtocolError | undefined;
+  /** The byte range handed to msgpackr (it reads it and keeps nothing). */
+  private readonly range = { start: 0, end: 0 };
 
   constructor(options?: DecoderOptions) {
     this.maxFrameSize = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
@@ -62,7 +64,7 @@ export class FrameDecoder {
       if (!this.lengthOk(length, out)) return out;
       const end = offset + HEADER_BYTES + length;
       if (end > data.length) break;
-      out.push(this.decodeBody(data.subarray(offset + HEADER_BYTES, end)));
+      out.push(this.decodeBody(data, offset + HEADER_BYTES, end));
       offset = end;
     }
     if (offset < data.length) {
@@ -116,7 +118,7 @@ export class FrameDecoder {
     this.parts = [];
     this.partsLength = 0;
     this.bodyLength = -1;
-    out.push(this.decodeBody(frame.subarray(HEADER_BYTES)));
+    out.push(this.decodeBody(frame, HEADER_BYTES, total));
     return data.subarray(missing);
   }
 
@@ -137,10 +139,15 @@ export class FrameDecoder {
     return false;
   }
 
-  private decodeBody(body: Uint8Array): Decoded {
+  /** Decodes the body at `data[start..end)`, in place: no view per frame. */
+  private decodeBody(data: Uint8Array, start: number, end: number): Decoded {
     let value: unknown;
+    // msgpackr reads the range straight from the chunk: no view allocated per frame.
+    const range = this.range;
+    range.start = start;
+    range.end = end;
     try {
-      value = unpackr.unpack(body);
+      value = unpackr.unpack(data, range);
     } catch (cause) {
       const reason =
         cause instanceof RangeError
