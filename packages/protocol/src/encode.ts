@@ -1,5 +1,6 @@
 import { RESERVE_START_SPACE } from 'msgpackr';
 import { packr } from './codec.js';
+import { encodeFast } from './fast-codec.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { OPCODES, type Message, type OkReply } from './messages.js';
@@ -69,8 +70,10 @@ export function toWire(message: Message): unknown[] {
 
 /** One frame: a 4-byte big-endian body length, then the message in msgpack. */
 export function encodeFrame(message: Message, options?: EncodeOptions): Uint8Array {
-  // msgpackr leaves HEADER_BYTES free at the start of its output: the length goes there, with no copy.
-  const frame = packr.pack(toWire(message), RESERVE_START_SPACE | HEADER_BYTES);
+  // The record-carrying messages have a writer of their own (fast-codec.ts); the rest go through
+  // msgpackr, which leaves HEADER_BYTES free at the start of its output for the length (no copy).
+  const fast = encodeFast(message);
+  const frame = fast ?? packr.pack(toWire(message), RESERVE_START_SPACE | HEADER_BYTES);
   const length = frame.length - HEADER_BYTES;
   const limit = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   if (length > limit) {
@@ -80,6 +83,6 @@ export function encodeFrame(message: Message, options?: EncodeOptions): Uint8Arr
       message.id,
     );
   }
-  frame.writeUInt32BE(length, 0);
+  if (fast === undefined) (frame as Buffer).writeUInt32BE(length, 0);
   return frame;
 }

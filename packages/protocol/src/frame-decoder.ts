@@ -1,5 +1,6 @@
 import { unpackr } from './codec.js';
 import { toMessage } from './decode.js';
+import { decodeFast } from './fast-codec.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import type { Message } from './messages.js';
@@ -141,6 +142,10 @@ export class FrameDecoder {
 
   /** Decodes the body at `data[start..end)`, in place: no view per frame. */
   private decodeBody(data: Uint8Array, start: number, end: number): Decoded {
+    // The record-carrying messages have a reader of their own (fast-codec.ts); anything it does not
+    // take (other types, anything unusual or malformed) goes through msgpackr and the checks of decode.ts.
+    const fast = decodeFast(data, start, end, this.maxDepth);
+    if (fast !== undefined) return fast;
     let value: unknown;
     // msgpackr reads the range straight from the chunk: no view allocated per frame.
     const range = this.range;

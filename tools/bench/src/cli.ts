@@ -1,24 +1,21 @@
 #!/usr/bin/env node
 import { spawnSync } from 'node:child_process';
 import { runReport } from './report-doc.js';
-import { runBrokerBench } from './suites/broker.js';
-import { runChaosBench } from './suites/chaos.js';
-import { runDatagenBench } from './suites/datagen.js';
-import { runDurabilityBench } from './suites/durability.js';
-import { runProtocolBench } from './suites/protocol.js';
-import { runRecordBench } from './suites/record.js';
-import { runServerBench } from './suites/server.js';
-import { runTrieBench } from './suites/trie.js';
 
+/**
+ * Suites load on demand: a suite's process holds only its own modules. (Merely loading ioredis, which
+ * the server and broker suites use for their Redis baselines, slows the protocol codec down by about
+ * 40% in the same process: its dependencies disable some of V8's fast paths for the whole process.)
+ */
 const suites: Record<string, () => Promise<void>> = {
-  trie: runTrieBench,
-  record: runRecordBench,
-  datagen: runDatagenBench,
-  protocol: runProtocolBench,
-  server: runServerBench,
-  broker: runBrokerBench,
-  durability: runDurabilityBench,
-  chaos: runChaosBench,
+  trie: async () => (await import('./suites/trie.js')).runTrieBench(),
+  record: async () => (await import('./suites/record.js')).runRecordBench(),
+  datagen: async () => (await import('./suites/datagen.js')).runDatagenBench(),
+  protocol: async () => (await import('./suites/protocol.js')).runProtocolBench(),
+  server: async () => (await import('./suites/server.js')).runServerBench(),
+  broker: async () => (await import('./suites/broker.js')).runBrokerBench(),
+  durability: async () => (await import('./suites/durability.js')).runDurabilityBench(),
+  chaos: async () => (await import('./suites/chaos.js')).runChaosBench(),
 };
 
 async function main(argv: string[]): Promise<void> {
