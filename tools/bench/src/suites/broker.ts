@@ -7,9 +7,8 @@ import { writeDatasetFile } from '@triekv/datagen';
 import { SHAPE, fixtureKeys } from '../fixtures.js';
 import { formatRecord, parseRecord } from '@triekv/record';
 import { startServerProcess } from '@triekv/test-utils';
-import { Redis } from 'ioredis';
 import { printTable, writeResults } from '../report.js';
-import { startRedis } from './server.js';
+import { loadRedis, startRedis } from './server.js';
 
 const RECORDS = Number(process.env.TRIEKV_BENCH_RECORDS ?? 200_000);
 const READS = 50_000;
@@ -78,6 +77,8 @@ export async function runBrokerBench(): Promise<void> {
       'broker: redis-server not found on PATH; skipping the Redis rows (install the Debian package redis-server)',
     );
   } else {
+    // Loaded only now, after our rows (see loadRedis).
+    const Redis = await loadRedis();
     const client = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true });
     await client.connect();
     try {

@@ -4,7 +4,6 @@ import type { Version } from '@triekv/protocol';
 import { formatRecord, type KvRecord } from '@triekv/record';
 import { generatedRecords } from '../fixtures.js';
 import { RawClient, startServerProcess } from '@triekv/test-utils';
-import { Redis } from 'ioredis';
 import { printTable, writeResults } from '../report.js';
 
 const RECORDS = 10_000;
@@ -108,7 +107,16 @@ async function ourClients(port: number, n: number): Promise<Client[]> {
   );
 }
 
+/**
+ * ioredis, loaded only once our rows are measured: loading it subclasses String, which makes V8 run
+ * every charCodeAt in the process about twice as slowly (our codec's string writer among them).
+ */
+export async function loadRedis(): Promise<typeof import('ioredis').Redis> {
+  return (await import('ioredis')).Redis;
+}
+
 async function redisClients(port: number, n: number): Promise<Client[]> {
+  const Redis = await loadRedis();
   return Promise.all(
     Array.from({ length: n }, async () => {
       const redis = new Redis({
