@@ -1,3 +1,4 @@
+import type { Redis as RedisClient } from 'ioredis';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { Version } from '@triekv/protocol';
@@ -111,7 +112,7 @@ async function ourClients(port: number, n: number): Promise<Client[]> {
  * ioredis, loaded only once our rows are measured: loading it subclasses String, which makes V8 run
  * every charCodeAt in the process about twice as slowly (our codec's string writer among them).
  */
-export async function loadRedis(): Promise<typeof import('ioredis').Redis> {
+export async function loadRedis(): Promise<typeof RedisClient> {
   return (await import('ioredis')).Redis;
 }
 
