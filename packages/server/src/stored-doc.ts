@@ -32,12 +32,16 @@ export class StoredDoc {
 
 /** Builds the stored (trie-indexed) form of a document. */
 export function toStored(doc: Doc): StoredDoc {
-  const keys: string[] = [];
-  const values: StoredValue[] = [];
+  // Arrays of exactly the document's size: grown by push, each would reserve room for 17 entries, and
+  // a store keeps two per document, by the million.
+  const size = doc.size;
+  const keys = new Array<string>(size);
+  const values = new Array<StoredValue>(size);
+  let slot = 0;
   // forEach, not for-of: no [key, value] pair allocated per entry on this path of every write.
   doc.forEach((value, key) => {
-    keys.push(key);
-    values.push(value instanceof Map ? toStored(value) : value);
+    keys[slot] = key;
+    values[slot++] = value instanceof Map ? toStored(value) : value;
   });
   return new StoredDoc(FrozenTrie.from(keys), keys, values);
 }
