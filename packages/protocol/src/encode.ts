@@ -3,26 +3,13 @@ import { packr } from './codec.js';
 import { encodeFast } from './fast-codec.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { OPCODES, type Message, type OkReply } from './messages.js';
+import { OK_FIELDS, OPCODES, type Message } from './messages.js';
 
 /** Options for encoding. */
 export interface EncodeOptions {
   /** Refuse to produce a frame body larger than this. @default 16 MiB */
   maxFrameSize?: number;
 }
-
-const OK_FIELDS = [
-  'value',
-  'version',
-  'applied',
-  'appliedCount',
-  'ignoredCount',
-  'keys',
-  'entries',
-  'cursor',
-  'stats',
-  'server',
-] as const satisfies readonly (keyof OkReply)[];
 
 /** The positional array a message travels as: `[opcode, id, ...fields]`. */
 export function toWire(message: Message): unknown[] {

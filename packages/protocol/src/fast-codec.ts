@@ -1,6 +1,7 @@
 import { Float, normalizeInt, type Doc, type Value } from '@triekv/record';
 import { HEADER_BYTES } from './defaults.js';
 import {
+  OK_FIELDS,
   OPCODES,
   type ExportEntry,
   type Message,
@@ -226,21 +227,10 @@ function writeRecord(r: WireRecord | ExportEntry): void {
   writeVersion(r.version);
 }
 
-const OK_FAST = [
-  'value',
-  'version',
-  'applied',
-  'appliedCount',
-  'ignoredCount',
-  'keys',
-  'entries',
-  'cursor',
-] as const;
-
 function writeOk(m: OkReply): void {
   if (m.stats !== undefined || m.server !== undefined) throw BAIL;
   let fields = 0;
-  for (const name of OK_FAST) if (m[name] !== undefined) fields++;
+  for (const name of OK_FIELDS) if (m[name] !== undefined) fields++;
   writeMapHeader(fields);
   if (m.value !== undefined) {
     writeString('value');
