@@ -263,12 +263,37 @@ export class Broker extends EventEmitter<{
     const pages = await Promise.allSettled(
       live.map((c) => c.request({ type: 'SCAN', prefix, limit }, options)),
     );
-    const keys = new Set<string>();
-    for (const page of pages)
-      if (page.status === 'fulfilled' && page.value.type === 'OK')
-        page.value.keys?.forEach((k) => keys.add(k));
-    const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
-    return { keys: sorted, warnings: this.downWarnings() };
+    // Which servers reported each key (as live: a server hides its tombstones).
+    const reporters = new Map<string, ServerConnection[]>();
+    pages.forEach((page, i) => {
+      if (page.status !== 'fulfilled' || page.value.type !== 'OK') return;
+      for (const key of page.value.keys ?? []) {
+        const list = reporters.get(key);
+        if (list === undefined) reporters.set(key, [live[i] as ServerConnection]);
+        else list.push(live[i] as ServerConnection);
+      }
+    });
+    let keys = [...reporters.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (this.placement === 'hash') {
+      // After servers come and go, a server outside a key's replicas can keep an old copy that a later
+      // DELETE never reached (it went to the replicas of the time). A key that all its live replicas
+      // report is live; any other is confirmed by a read, which compares versions, tombstones included.
+      const doubtful = keys.filter((key) => {
+        const from = reporters.get(key) as ServerConnection[];
+        return !this.writeTargets(key).every((c) => from.includes(c));
+      });
+      if (doubtful.length > 0) {
+        const reads = await Promise.allSettled(doubtful.map((key) => this.read(key, [], options)));
+        const gone = new Set(
+          doubtful.filter((_, i) => {
+            const r = reads[i] as PromiseSettledResult<ReadResult>;
+            return r.status === 'fulfilled' && !r.value.found;
+          }),
+        );
+        if (gone.size > 0) keys = keys.filter((key) => !gone.has(key));
+      }
+    }
+    return { keys: keys.slice(0, limit), warnings: this.downWarnings() };
   }
 
   /** Each server: up or down, latency, keys (from STATS). */

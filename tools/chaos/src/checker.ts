@@ -17,6 +17,8 @@ export interface Violation {
 
 export interface CheckResult {
   reads: number;
+  /** SCANs checked (each key they returned). */
+  scans: number;
   /** Reads held to the full rule (newest acknowledged version). */
   strict: number;
   /** Reads that carried the k-or-more-down warning: checked only for values that were never written. */
@@ -41,12 +43,24 @@ function isWrite(op: Op): boolean {
  */
 export function check(history: History): CheckResult {
   const byKey = new Map<string, Op[]>();
+  const scans: Op[] = [];
   for (const op of history.ops) {
+    if (op.kind === 'scan') {
+      if (op.outcome === 'ok') scans.push(op);
+      continue;
+    }
     let ops = byKey.get(op.key);
     if (ops === undefined) byKey.set(op.key, (ops = []));
     ops.push(op);
   }
-  const result: CheckResult = { reads: 0, strict: 0, warned: 0, writes: 0, violations: [] };
+  const result: CheckResult = {
+    reads: 0,
+    scans: scans.length,
+    strict: 0,
+    warned: 0,
+    writes: 0,
+    violations: [],
+  };
   for (const [key, ops] of byKey) {
     const writes = ops.filter((op) => isWrite(op) && op.version !== undefined);
     result.writes += writes.filter((w) => w.outcome === 'ok').length;
@@ -60,7 +74,51 @@ export function check(history: History): CheckResult {
       if (bad !== undefined) result.violations.push(bad);
     }
   }
+  for (const scan of scans)
+    for (const key of scan.keys ?? []) {
+      const bad = checkScanned(history, scan, key, byKey.get(key) ?? []);
+      if (bad !== undefined) result.violations.push(bad);
+    }
   return result;
+}
+
+/**
+ * A key a SCAN returned must have been live at some point of the scan: some PUT of it began before the
+ * scan ended, and (unless the scan warned that k or more servers were down) no deletion acknowledged
+ * before the scan began is newer than every PUT of it begun before the scan ended.
+ */
+function checkScanned(history: History, scan: Op, key: string, ops: Op[]): Violation | undefined {
+  const what = `SCAN ${scan.key} returned ${key}`;
+  const puts = ops.filter(
+    (op) => op.kind === 'put' && op.version !== undefined && op.invokeAt <= scan.completeAt,
+  );
+  if (!key.startsWith(scan.key) || puts.length === 0)
+    return {
+      kind: 'unknown-version',
+      key,
+      read: scan,
+      message: `${what}, which ${key.startsWith(scan.key) ? 'was never written' : 'does not start with the prefix'}`,
+    };
+  if (scan.warnings.some(isDownWarning)) return undefined;
+  let deleted: Op | undefined;
+  for (const op of ops)
+    if (
+      op.kind === 'delete' &&
+      op.outcome === 'ok' &&
+      op.completeAt < scan.invokeAt &&
+      !excused(history, op, scan) &&
+      (deleted === undefined || compareVersions(op.version!, deleted.version!) > 0)
+    )
+      deleted = op;
+  if (deleted === undefined) return undefined;
+  if (puts.some((p) => compareVersions(p.version!, deleted.version!) > 0)) return undefined;
+  return {
+    kind: 'resurrected',
+    key,
+    read: scan,
+    expected: deleted,
+    message: `${what}, deleted at version ${versionText(deleted.version)} before the scan began and not written since`,
+  };
 }
 
 function checkRead(
@@ -185,7 +243,11 @@ export function explain(history: History, violation: Violation, maxLines = 60): 
   );
   const lines: { at: number; text: string }[] = [];
   for (const op of history.ops)
-    if (op.key === violation.key && op.completeAt >= from && op.invokeAt <= read.completeAt)
+    if (
+      (op.key === violation.key || op === read) &&
+      op.completeAt >= from &&
+      op.invokeAt <= read.completeAt
+    )
       lines.push({ at: op.invokeAt, text: `${op === read ? '>>' : '  '} ${formatOp(op)}` });
   for (const e of history.events)
     if (e.at >= from && e.at <= read.completeAt)

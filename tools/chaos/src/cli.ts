@@ -193,7 +193,7 @@ export function formatReport(report: ChaosReport, durationS: number): string {
   );
   const c = report.check;
   lines.push(
-    `checked: ${n(c.reads)} reads (${n(c.strict)} held to the newest acknowledged version, ${n(c.warned)} warned that k or more servers were down) against ${n(c.writes)} acknowledged writes: ${c.violations} violations`,
+    `checked: ${n(c.reads)} reads and ${n(c.scans)} scans (${n(c.strict)} held to the newest acknowledged version, ${n(c.warned)} warned that k or more servers were down) against ${n(c.writes)} acknowledged writes: ${c.violations} violations`,
   );
   for (const crash of report.crashes) lines.push(`crash: ${crash}`);
   if (report.failure !== undefined) lines.push(`failure: ${report.failure}`);

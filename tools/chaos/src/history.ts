@@ -1,7 +1,7 @@
 import type { Version } from '@triekv/protocol';
 import { formatValue, type Doc, type Value } from '@triekv/record';
 
-export type OpKind = 'put' | 'delete' | 'get' | 'query';
+export type OpKind = 'put' | 'delete' | 'get' | 'query' | 'scan';
 
 /**
  * One client operation as the client saw it. Times are ms since the run began, from one clock (every
@@ -13,8 +13,10 @@ export interface Op {
   client: string;
   kind: OpKind;
   key: string;
-  /** QUERY: the path inside the record (after the key). */
+  /** QUERY: the path inside the record (after the key). SCAN: `key` is the prefix. */
   path?: string[];
+  /** SCAN: the keys returned. */
+  keys?: string[];
   /** PUT: the document written. */
   value?: Doc;
   invokeAt: number;
@@ -74,7 +76,9 @@ export function formatOp(op: Op): string {
   let answer: string = op.outcome;
   if (op.error !== undefined) answer += ` (${op.error})`;
   if (op.version !== undefined) answer += ` v=${versionText(op.version)}`;
-  if (op.kind === 'get' || op.kind === 'query') {
+  if (op.kind === 'scan' && op.outcome === 'ok') {
+    answer += ` ${op.keys?.length ?? 0} keys`;
+  } else if (op.kind === 'get' || op.kind === 'query') {
     if (op.outcome === 'ok')
       answer +=
         op.found === true && op.result !== undefined ? ` ${formatValue(op.result)}` : ' NOT FOUND';

@@ -191,6 +191,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults: Object.fromEntries(nemesis?.counts ?? []),
     check: {
       reads: result.reads,
+      scans: result.scans,
       strict: result.strict,
       warned: result.warned,
       writes: result.writes,

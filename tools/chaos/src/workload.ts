@@ -18,7 +18,7 @@ export interface WorkloadOptions {
 
 /**
  * Clients that each run one operation at a time, as fast as the cluster answers, over a small key space
- * so that writes and reads of one key overlap: PUT 35%, GET 25%, QUERY 25%, DELETE 15%. Every document
+ * so that writes and reads of one key overlap: PUT 35%, GET 25%, QUERY 23%, SCAN 2%, DELETE 15%. Every document
  * written is unique (`n` counts writes across the run), so a read names the write it saw.
  */
 export class Workload {
@@ -86,6 +86,10 @@ export class Workload {
         op.found = r.found === true;
         op.full = !r.warnings.some((w) => w.startsWith('deleted on'));
         op.warnings = r.warnings;
+      } else if (kind === 'scan') {
+        const r = await broker.scan(key, 10_000);
+        op.keys = r.keys;
+        op.warnings = r.warnings;
       } else {
         const r =
           kind === 'get' ? await broker.get(key) : await broker.query([key, ...(extra.path ?? [])]);
@@ -120,10 +124,13 @@ export class Workload {
       const roll = random();
       if (roll < 0.35) await this.run(broker, name, 'put', key, { value: this.document(name) });
       else if (roll < 0.6) await this.run(broker, name, 'get', key);
-      else if (roll < 0.85)
+      else if (roll < 0.83)
         await this.run(broker, name, 'query', key, {
           path: QUERY_PATHS[Math.floor(random() * QUERY_PATHS.length)] as string[],
         });
+      else if (roll < 0.85)
+        // A prefix that matches about a tenth of the keys (key1, key10..key19, key100..key199).
+        await this.run(broker, name, 'scan', `key${1 + Math.floor(random() * 9)}`);
       else await this.run(broker, name, 'delete', key);
       // An operation refused at once (every server down) settles without I/O: without this, clients
       // would spin on microtasks and starve the timers that heal the cluster.

@@ -163,6 +163,37 @@ describe('check', () => {
     ).toEqual(['stale-read']);
   });
 
+  test('a SCAN may list only keys that were live at some point of it', () => {
+    const scan = (at: number, end: number, keys: string[], extra: Partial<Op> = {}): Op =>
+      op({ kind: 'scan', key: 'k', keys, invokeAt: at, completeAt: end, ...extra });
+    const writes = [
+      put(0, 10, v(1), doc(1)),
+      put(0, 10, v(1), doc(1), { key: 'k2' }),
+      del(20, 30, v(2), { key: 'k2' }),
+    ];
+    // k2 was deleted before the scan began: listing it is a resurrection; k is fine.
+    const r = check(history([...writes, scan(40, 41, ['k', 'k2'])]));
+    expect(r.scans).toBe(1);
+    expect(r.violations.map((x) => [x.kind, x.key])).toEqual([['resurrected', 'k2']]);
+    // Concurrent with the delete, or with a PUT after it, or warned: allowed.
+    expect(check(history([...writes, scan(25, 41, ['k2'])])).violations).toEqual([]);
+    expect(
+      check(history([...writes, put(35, 45, v(3), doc(3), { key: 'k2' }), scan(40, 41, ['k2'])]))
+        .violations,
+    ).toEqual([]);
+    expect(
+      check(history([...writes, scan(40, 41, ['k2'], { warnings: DOWN })])).violations,
+    ).toEqual([]);
+    // A key never written, or outside the prefix, is invented.
+    expect(check(history([...writes, scan(40, 41, ['k9'])])).violations[0]?.kind).toBe(
+      'unknown-version',
+    );
+    expect(
+      check(history([...writes, put(0, 1, v(1), doc(1), { key: 'x' }), scan(40, 41, ['x'])]))
+        .violations[0]?.message,
+    ).toMatch(/does not start with the prefix/);
+  });
+
   test('explain prints the operations on the key and the faults around the bad read', () => {
     const h = history([
       put(0, 10, v(1), doc(1)),
