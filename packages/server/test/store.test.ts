@@ -1,6 +1,7 @@
 import { Store } from '@triekv/server';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { Version } from '@triekv/protocol';
+import { FrozenTrie } from '@triekv/trie';
 import { StoredDoc, toStored } from '../src/stored-doc.js';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
@@ -20,11 +21,13 @@ describe('Store', () => {
   it('indexes every nested document with a trie', () => {
     const stored = toStored(doc('{ "a" : { "b" : { "c" : 1 } } ; "d" : 2 }'));
     expect(stored).toBeInstanceOf(StoredDoc);
-    expect(stored.index.constructor.name).toBe('FrozenTrie');
-    expect([...stored.index.keys()]).toEqual(['a', 'd']);
-    const inner = stored.get('a') as StoredDoc;
-    expect(inner.index.constructor.name).toBe('FrozenTrie');
-    expect((inner.get('b') as StoredDoc).index.constructor.name).toBe('FrozenTrie');
+    expect(stored).toBeInstanceOf(FrozenTrie);
+    expect([...stored.keys()]).toEqual(['a', 'd']);
+    expect(stored.get('d')).toBe(1); // the slot, in written order
+    const inner = stored.at('a') as StoredDoc;
+    expect(inner).toBeInstanceOf(FrozenTrie);
+    expect(inner.at('b')).toBeInstanceOf(FrozenTrie);
+    expect((inner.at('b') as StoredDoc).at('c')).toBe(1);
   });
 
   it('answers QUERY by walking the tries', () => {

@@ -59,97 +59,22 @@ function readNum(s: string, at: number): number {
  * key order (UTF-16 code units, as `Array.prototype.sort()`).
  */
 export class FrozenTrie implements Iterable<[string, number]> {
-  private constructor(
-    private readonly code: string,
-    readonly size: number,
-  ) {}
+  private readonly code: string;
+  /** Number of distinct keys. */
+  readonly size: number;
+
+  /**
+   * The trie of `keys`: `get(keys[i])` is `i`. A subclass can carry data of its own beside the trie and
+   * still be one object (a store's documents do).
+   */
+  constructor(keys: readonly string[]) {
+    this.code = build(keys);
+    this.size = builtDistinct;
+  }
 
   /** Builds the trie of `keys`; `get(keys[i])` is `i`. */
   static from(keys: readonly string[]): FrozenTrie {
-    const n = keys.length;
-    // Scratch space shared by every build (a build is synchronous and never reentrant): a store builds
-    // one trie per document, so the garbage of a build is what the server's collector pays for.
-    const order = sortedOrder(keys);
-    let len = 0;
-    const put = (unit: number): void => {
-      if (len === scratch.length) {
-        const grown = new Uint16Array(scratch.length * 2);
-        grown.set(scratch);
-        scratch = grown;
-      }
-      scratch[len++] = unit;
-    };
-    const num = (value: number): void => {
-      put(Math.floor(value / 0x10000));
-      put(value % 0x10000);
-    };
-    let distinct = 0;
-    // Nodes to write, four numbers each: the sorted keys order[lo..hi), which share their first `depth`
-    // code units, and where the parent's table keeps this node's offset (-1 for the root). A stack, not
-    // recursion: a chain of keys each a prefix of the next would otherwise recurse once per key.
-    const pending = stack;
-    pending.length = 0;
-    if (n > 0) pending.push(0, n, 0, -1);
-    else {
-      num(0);
-      num(0);
-      num(0);
-    }
-    while (pending.length > 0) {
-      const patch = pending.pop() as number;
-      const depth = pending.pop() as number;
-      const hi = pending.pop() as number;
-      let lo = pending.pop() as number;
-      if (patch >= 0) {
-        scratch[patch] = Math.floor(len / 0x10000);
-        scratch[patch + 1] = len % 0x10000;
-      }
-      const first = keys[order[lo] as number] as string;
-      const last = keys[order[hi - 1] as number] as string;
-      let end = depth;
-      while (
-        end < first.length &&
-        end < last.length &&
-        first.charCodeAt(end) === last.charCodeAt(end)
-      )
-        end++;
-      // Keys equal to the shared prefix sort first; the last of them wins, as with Map.
-      let slot = -1;
-      while (lo < hi && (keys[order[lo] as number] as string).length === end) {
-        slot = order[lo] as number;
-        lo++;
-      }
-      if (slot >= 0) distinct++;
-      num(slot + 1);
-      num(end - depth);
-      for (let i = depth; i < end; i++) put(first.charCodeAt(i));
-      // The rest, grouped by their next code unit: one child each. Count the groups first.
-      let groups = 0;
-      for (let i = lo, previous = -1; i < hi; i++) {
-        const c = (keys[order[i] as number] as string).charCodeAt(end);
-        if (c !== previous) groups++;
-        previous = c;
-      }
-      num(groups);
-      for (let i = lo; i < hi;) {
-        const c = (keys[order[i] as number] as string).charCodeAt(end);
-        let j = i + 1;
-        while (j < hi && (keys[order[j] as number] as string).charCodeAt(end) === c) j++;
-        const entry = len;
-        put(c);
-        put(0);
-        put(0);
-        pending.push(i, j, end + 1, entry + 1);
-        i = j;
-      }
-    }
-    let code = '';
-    for (let i = 0; i < len; i += CHUNK)
-      code += String.fromCharCode.apply(
-        null,
-        scratch.subarray(i, Math.min(len, i + CHUNK)) as unknown as number[],
-      );
-    return new FrozenTrie(code, distinct);
+    return new FrozenTrie(keys);
   }
 
   /** The index of `key` in the list the trie was built from, or undefined. */
@@ -243,4 +168,97 @@ export class FrozenTrie implements Iterable<[string, number]> {
   get units(): number {
     return this.code.length;
   }
+}
+
+/** Distinct keys of the last `build` (a field, not a returned pair: no array per build). */
+let builtDistinct = 0;
+
+/** The code string of the trie of `keys` (its number of distinct keys in `builtDistinct`). */
+function build(keys: readonly string[]): string {
+  const n = keys.length;
+
+  // Scratch space shared by every build (a build is synchronous and never reentrant): a store builds
+  // one trie per document, so the garbage of a build is what the server's collector pays for.
+  const order = sortedOrder(keys);
+  let len = 0;
+  const put = (unit: number): void => {
+    if (len === scratch.length) {
+      const grown = new Uint16Array(scratch.length * 2);
+      grown.set(scratch);
+      scratch = grown;
+    }
+    scratch[len++] = unit;
+  };
+  const num = (value: number): void => {
+    put(Math.floor(value / 0x10000));
+    put(value % 0x10000);
+  };
+  let distinct = 0;
+  // Nodes to write, four numbers each: the sorted keys order[lo..hi), which share their first `depth`
+  // code units, and where the parent's table keeps this node's offset (-1 for the root). A stack, not
+  // recursion: a chain of keys each a prefix of the next would otherwise recurse once per key.
+  const pending = stack;
+  pending.length = 0;
+  if (n > 0) pending.push(0, n, 0, -1);
+  else {
+    num(0);
+    num(0);
+    num(0);
+  }
+  while (pending.length > 0) {
+    const patch = pending.pop() as number;
+    const depth = pending.pop() as number;
+    const hi = pending.pop() as number;
+    let lo = pending.pop() as number;
+    if (patch >= 0) {
+      scratch[patch] = Math.floor(len / 0x10000);
+      scratch[patch + 1] = len % 0x10000;
+    }
+    const first = keys[order[lo] as number] as string;
+    const last = keys[order[hi - 1] as number] as string;
+    let end = depth;
+    while (
+      end < first.length &&
+      end < last.length &&
+      first.charCodeAt(end) === last.charCodeAt(end)
+    )
+      end++;
+    // Keys equal to the shared prefix sort first; the last of them wins, as with Map.
+    let slot = -1;
+    while (lo < hi && (keys[order[lo] as number] as string).length === end) {
+      slot = order[lo] as number;
+      lo++;
+    }
+    if (slot >= 0) distinct++;
+    num(slot + 1);
+    num(end - depth);
+    for (let i = depth; i < end; i++) put(first.charCodeAt(i));
+    // The rest, grouped by their next code unit: one child each. Count the groups first.
+    let groups = 0;
+    for (let i = lo, previous = -1; i < hi; i++) {
+      const c = (keys[order[i] as number] as string).charCodeAt(end);
+      if (c !== previous) groups++;
+      previous = c;
+    }
+    num(groups);
+    for (let i = lo; i < hi;) {
+      const c = (keys[order[i] as number] as string).charCodeAt(end);
+      let j = i + 1;
+      while (j < hi && (keys[order[j] as number] as string).charCodeAt(end) === c) j++;
+      const entry = len;
+      put(c);
+      put(0);
+      put(0);
+      pending.push(i, j, end + 1, entry + 1);
+      i = j;
+    }
+  }
+  let code = '';
+  for (let i = 0; i < len; i += CHUNK)
+    code += String.fromCharCode.apply(
+      null,
+      scratch.subarray(i, Math.min(len, i + CHUNK)) as unknown as number[],
+    );
+  builtDistinct = distinct;
+  return code;
 }
