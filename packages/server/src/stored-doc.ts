@@ -23,7 +23,7 @@ export class StoredDoc extends FrozenTrie {
   /** The value under `key` in this document (not nested), or undefined. */
   at(key: string): StoredValue | undefined {
     const slot = this.get(key);
-    return slot === undefined ? undefined : (this.fields[2 * slot + 1]);
+    return slot === undefined ? undefined : this.fields[2 * slot + 1];
   }
 }
 
