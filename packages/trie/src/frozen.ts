@@ -15,7 +15,6 @@ const LINEAR = 8;
 /** Code units per `String.fromCharCode` call when building (below the engine's argument limit). */
 const CHUNK = 8192;
 
-let scratch = new Uint16Array(1024);
 const stack: number[] = [];
 const orderScratch: number[] = [];
 
@@ -176,43 +175,28 @@ let builtDistinct = 0;
 /** The code string of the trie of `keys` (its number of distinct keys in `builtDistinct`). */
 function build(keys: readonly string[]): string {
   const n = keys.length;
-
-  // Scratch space shared by every build (a build is synchronous and never reentrant): a store builds
-  // one trie per document, so the garbage of a build is what the server's collector pays for.
   const order = sortedOrder(keys);
-  let len = 0;
-  const put = (unit: number): void => {
-    if (len === scratch.length) {
-      const grown = new Uint16Array(scratch.length * 2);
-      grown.set(scratch);
-      scratch = grown;
-    }
-    scratch[len++] = unit;
-  };
-  const num = (value: number): void => {
-    put(Math.floor(value / 0x10000));
-    put(value % 0x10000);
-  };
+  // The code units, in a plain array: appends need no capacity checks or closures, and
+  // String.fromCharCode.apply takes a packed array of small ints fastest.
+  const out: number[] = [];
   let distinct = 0;
   // Nodes to write, four numbers each: the sorted keys order[lo..hi), which share their first `depth`
   // code units, and where the parent's table keeps this node's offset (-1 for the root). A stack, not
-  // recursion: a chain of keys each a prefix of the next would otherwise recurse once per key.
+  // recursion: a chain of keys each a prefix of the next would otherwise recurse once per key. Shared
+  // by every build (a build is synchronous and never reentrant).
   const pending = stack;
   pending.length = 0;
   if (n > 0) pending.push(0, n, 0, -1);
-  else {
-    num(0);
-    num(0);
-    num(0);
-  }
+  else out.push(0, 0, 0, 0, 0, 0);
   while (pending.length > 0) {
     const patch = pending.pop() as number;
     const depth = pending.pop() as number;
     const hi = pending.pop() as number;
     let lo = pending.pop() as number;
+    const at = out.length;
     if (patch >= 0) {
-      scratch[patch] = Math.floor(len / 0x10000);
-      scratch[patch + 1] = len % 0x10000;
+      out[patch] = Math.floor(at / 0x10000);
+      out[patch + 1] = at % 0x10000;
     }
     const first = keys[order[lo] as number] as string;
     const last = keys[order[hi - 1] as number] as string;
@@ -230,9 +214,14 @@ function build(keys: readonly string[]): string {
       lo++;
     }
     if (slot >= 0) distinct++;
-    num(slot + 1);
-    num(end - depth);
-    for (let i = depth; i < end; i++) put(first.charCodeAt(i));
+    const tail = end - depth;
+    out.push(
+      Math.floor((slot + 1) / 0x10000),
+      (slot + 1) % 0x10000,
+      Math.floor(tail / 0x10000),
+      tail % 0x10000,
+    );
+    for (let i = depth; i < end; i++) out.push(first.charCodeAt(i));
     // The rest, grouped by their next code unit: one child each. Count the groups first.
     let groups = 0;
     for (let i = lo, previous = -1; i < hi; i++) {
@@ -240,25 +229,21 @@ function build(keys: readonly string[]): string {
       if (c !== previous) groups++;
       previous = c;
     }
-    num(groups);
+    out.push(Math.floor(groups / 0x10000), groups % 0x10000);
     for (let i = lo; i < hi;) {
       const c = (keys[order[i] as number] as string).charCodeAt(end);
       let j = i + 1;
       while (j < hi && (keys[order[j] as number] as string).charCodeAt(end) === c) j++;
-      const entry = len;
-      put(c);
-      put(0);
-      put(0);
+      const entry = out.length;
+      out.push(c, 0, 0);
       pending.push(i, j, end + 1, entry + 1);
       i = j;
     }
   }
-  let code = '';
-  for (let i = 0; i < len; i += CHUNK)
-    code += String.fromCharCode.apply(
-      null,
-      scratch.subarray(i, Math.min(len, i + CHUNK)) as unknown as number[],
-    );
   builtDistinct = distinct;
+  if (out.length <= CHUNK) return String.fromCharCode.apply(null, out);
+  let code = '';
+  for (let i = 0; i < out.length; i += CHUNK)
+    code += String.fromCharCode.apply(null, out.slice(i, i + CHUNK));
   return code;
 }
