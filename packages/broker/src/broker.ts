@@ -41,6 +41,8 @@ export interface ReadResult {
 export interface WriteResult {
   /** Replicas that acknowledged (for DELETE: that held a live record, when `found`). */
   replicas: number;
+  /** Servers that acknowledged the write (for DELETE: every server that applied or already had it). */
+  servers: string[];
   version: Version;
   found?: boolean;
   warnings: string[];
@@ -188,10 +190,26 @@ export class Broker extends EventEmitter<{
     if (targets.length === 0)
       throw new UnavailableError(`no server is up to write ${JSON.stringify(key)} to`);
     const version = this.clock.tick();
-    const results = await Promise.allSettled(
-      targets.map((c) => c.request({ type: 'PUT', key, value: doc, version }, options)),
-    );
-    const replicas = results.filter((r) => r.status === 'fulfilled').length;
+    const request = { type: 'PUT', key, value: doc, version } as const;
+    const results = await Promise.allSettled(targets.map((c) => c.request(request, options)));
+    const servers = targets.filter((_, i) => results[i]?.status === 'fulfilled').map((c) => c.name);
+    let replicas = servers.length;
+    if (this.placement === 'hash' && replicas < this.k) {
+      // Targets that failed (a timeout, a dropped connection) are made up for by the next live servers
+      // of the key's order, as reads look there too; repair moves the copies home later.
+      const tried = new Set(targets);
+      for (const c of this.order(key)) {
+        if (replicas >= this.k) break;
+        if (!c.up || tried.has(c)) continue;
+        tried.add(c);
+        const extra = await Promise.allSettled([c.request(request, options)]);
+        results.push(...extra);
+        if (extra[0]?.status === 'fulfilled') {
+          replicas++;
+          servers.push(c.name);
+        }
+      }
+    }
     if (replicas === 0) {
       throw new UnavailableError(
         `no replica acknowledged the write: ${reasons(results).join('; ')}`,
@@ -200,7 +218,7 @@ export class Broker extends EventEmitter<{
     }
     const warnings = this.downWarnings();
     if (replicas < this.k) warnings.unshift(`written to ${replicas} of ${this.k} replicas`);
-    return { replicas, version, warnings };
+    return { replicas, servers, version, warnings };
   }
 
   /** The whole record under `key`. */
@@ -239,6 +257,7 @@ export class Broker extends EventEmitter<{
     const replies = results.filter(
       (r): r is PromiseFulfilledResult<Reply> => r.status === 'fulfilled',
     );
+    const servers = mayHold.filter((_, i) => results[i]?.status === 'fulfilled').map((c) => c.name);
     if (replies.length === 0)
       throw new UnavailableError(
         `no replica acknowledged the delete: ${reasons(results).join('; ')}`,
@@ -248,7 +267,7 @@ export class Broker extends EventEmitter<{
     const warnings = this.downWarnings();
     if (replies.length < mayHold.length)
       warnings.unshift(`deleted on ${replies.length} of ${mayHold.length} servers`);
-    return { replicas: holders, version, found: holders > 0, warnings };
+    return { replicas: holders, servers, version, found: holders > 0, warnings };
   }
 
   /** Live keys starting with `prefix`, sorted, from every live server, at most `limit`. */
@@ -363,6 +382,21 @@ export class Broker extends EventEmitter<{
         `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,
       );
     let answers = await this.ask(first, key, path, options);
+    if (this.placement === 'hash') {
+      // A replica that did not answer (a timeout, a dropped connection) is made up for by the next live
+      // servers of the key's order, until k have answered: a write made by a broker that saw some of
+      // the key's servers down went further along the order, and this finds it there.
+      const order = this.order(key);
+      const asked = new Set(first);
+      for (;;) {
+        const missing = this.k - answers.length;
+        if (missing <= 0) break;
+        const next = order.filter((c) => c.up && !asked.has(c)).slice(0, missing);
+        if (next.length === 0) break;
+        for (const c of next) asked.add(c);
+        answers = answers.concat(await this.ask(next, key, path, options));
+      }
+    }
     let best = newest(answers);
     if (
       this.placement === 'hash' &&
@@ -370,7 +404,8 @@ export class Broker extends EventEmitter<{
     ) {
       // Nothing found where the key should be: after churn it may have been written further along its
       // order, so ask the remaining live servers before saying NOT FOUND.
-      const rest = this.order(key).filter((c) => c.up && !first.includes(c));
+      const asked = new Set(answers.map((x) => x.server));
+      const rest = this.order(key).filter((c) => c.up && !first.includes(c) && !asked.has(c));
       if (rest.length > 0) {
         answers = answers.concat(await this.ask(rest, key, path, options));
         best = newest(answers);

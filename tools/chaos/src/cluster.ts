@@ -15,8 +15,8 @@ export class ChaosNode {
 
   constructor(
     readonly index: number,
-    /** What the brokers dial (a proxy in front of the server, or the server's own host). */
-    readonly address: ServerAddress,
+    /** What each broker dials (its proxy in front of the server, or the server's own host). */
+    private readonly addresses: ServerAddress[],
     private readonly spawn: SpawnOptions,
     /** Kept in a data directory (survives a kill), or in memory only (comes back empty). */
     readonly dataDir: string | undefined,
@@ -24,6 +24,11 @@ export class ChaosNode {
 
   get name(): string {
     return `s${this.index}`;
+  }
+
+  /** What broker `b` dials to reach this server. */
+  address(b: number): ServerAddress {
+    return (this.addresses[b] ?? this.addresses[0]) as ServerAddress;
   }
 
   get running(): boolean {
@@ -93,9 +98,9 @@ export class ChaosCluster {
     const cluster = new ChaosCluster(nodes, options.network, root);
     try {
       for (let i = 0; i < options.count; i++) {
-        const { spawn, address } = await options.network.add(i);
+        const { spawn, addresses } = await options.network.add(i);
         const dataDir = i < options.durable ? join(root, `s${i}`) : undefined;
-        const node = new ChaosNode(i, address, spawn, dataDir);
+        const node = new ChaosNode(i, addresses, spawn, dataDir);
         nodes.push(node);
         options.network.moved(i, await node.start());
       }

@@ -17,6 +17,8 @@ export interface Op {
   path?: string[];
   /** SCAN: the keys returned. */
   keys?: string[];
+  /** The servers that answered (reads) or acknowledged (writes). */
+  servers?: string[];
   /** PUT: the document written. */
   value?: Doc;
   invokeAt: number;
@@ -85,6 +87,7 @@ export function formatOp(op: Op): string {
   } else if (op.full === false) {
     answer += ' under-replicated';
   }
+  if (op.servers !== undefined && op.servers.length > 0) answer += ` from ${op.servers.join(' ')}`;
   if (op.warnings.length > 0) answer += ` [${op.warnings.join('; ')}]`;
   return `${at} ${op.client.padEnd(5)} ${request} -> ${answer}`;
 }

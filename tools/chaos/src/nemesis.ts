@@ -114,21 +114,26 @@ export class Nemesis {
 
   private async inject(node: ChaosNode, kind: FaultKind): Promise<void> {
     this.active.set(node, { node, kind });
-    const label = kind === 'kill' && node.dataDir === undefined ? 'kill (wiped)' : kind;
-    this.count(label);
-    if (kind === 'kill') {
-      await node.kill();
-    } else if (kind === 'pause') {
-      node.pause();
-    } else {
-      const delayMs = 20 + Math.floor(this.options.random() * 200);
-      await this.options.cluster.network.fault(node.index, kind, delayMs);
-      if (kind === 'delay') {
-        this.note(`${node.name}: delay ${delayMs} ms`);
-        return;
-      }
+    if (kind === 'kill' || kind === 'pause') {
+      const label = kind === 'kill' && node.dataDir === undefined ? 'kill (wiped)' : kind;
+      this.count(label);
+      if (kind === 'kill') await node.kill();
+      else node.pause();
+      this.note(`${node.name}: ${label}`);
+      return;
     }
-    this.note(`${node.name}: ${label}`);
+    const { network } = this.options.cluster;
+    const brokers = this.options.brokers.length;
+    const delayMs = 20 + Math.floor(this.options.random() * 200);
+    // A third of the link faults cut one broker off and leave the others (an asymmetric partition).
+    const one =
+      network.asymmetric && brokers > 1 && this.options.random() < 1 / 3
+        ? Math.floor(this.options.random() * brokers)
+        : undefined;
+    await network.fault(node.index, kind, delayMs, one === undefined ? undefined : [one]);
+    this.count(one === undefined ? kind : `${kind} (one broker)`);
+    const what = kind === 'delay' ? `delay ${delayMs} ms` : kind;
+    this.note(`${node.name}: ${what}${one === undefined ? '' : ` (b${one} only)`}`);
   }
 
   private async undo(active: Active): Promise<void> {

@@ -11,60 +11,72 @@ export type NetworkFault = 'delay' | 'drop' | 'blackhole' | 'partition';
 
 /**
  * Where the servers of a torture run live and how their links fail. The brokers always run in this
- * process; `address(i)` is what they dial to reach server i, whatever port it listens on now.
+ * process; `addresses[b]` of server i is what broker b dials to reach it, whatever port it listens on.
  */
 export interface Network {
   readonly name: string;
   /** The link faults this network can make. */
   readonly faults: readonly NetworkFault[];
+  /** Whether a fault can cut one broker's link to a server and not the others'. */
+  readonly asymmetric: boolean;
   /** Prepares server i's place; `spawn` is how to start it there. */
-  add(i: number): Promise<{ spawn: SpawnOptions; address: ServerAddress }>;
+  add(i: number): Promise<{ spawn: SpawnOptions; addresses: ServerAddress[] }>;
   /** Server i now listens on `port` (after a restart). */
   moved(i: number, port: number): void;
-  fault(i: number, fault: NetworkFault, delayMs: number): Promise<void>;
+  /** Breaks the links of server i: every broker's, or only those of `brokers`. */
+  fault(i: number, fault: NetworkFault, delayMs: number, brokers?: number[]): Promise<void>;
   heal(i: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Every server on 127.0.0.1 behind its own fault proxy (delay, drop, blackhole). */
+/**
+ * Every server on 127.0.0.1 behind fault proxies (delay, drop, blackhole): one per broker, so a fault
+ * can cut one broker off from a server while another still reaches it.
+ */
 export class LoopbackNetwork implements Network {
   readonly name = 'loopback';
   readonly faults = ['delay', 'drop', 'blackhole'] as const;
-  private readonly proxies: FaultProxy[] = [];
+  readonly asymmetric = true;
+  /** proxies[i][b]: broker b's link to server i. */
+  private readonly proxies: FaultProxy[][] = [];
 
-  async add(i: number): Promise<{ spawn: SpawnOptions; address: ServerAddress }> {
-    const proxy = new FaultProxy(0);
-    this.proxies[i] = proxy;
-    const port = await proxy.listen();
-    return { spawn: {}, address: { host: '127.0.0.1', port } };
+  constructor(private readonly brokers = 1) {}
+
+  async add(i: number): Promise<{ spawn: SpawnOptions; addresses: ServerAddress[] }> {
+    const links = Array.from({ length: this.brokers }, () => new FaultProxy(0));
+    this.proxies[i] = links;
+    const ports = await Promise.all(links.map((p) => p.listen()));
+    return { spawn: {}, addresses: ports.map((port) => ({ host: '127.0.0.1', port })) };
   }
 
   moved(i: number, port: number): void {
-    this.proxy(i).setUpstream(port);
+    for (const proxy of this.links(i)) proxy.setUpstream(port);
   }
 
-  fault(i: number, fault: NetworkFault, delayMs: number): Promise<void> {
-    const proxy = this.proxy(i);
-    if (fault === 'delay') proxy.setMode({ kind: 'delay', ms: delayMs });
-    else if (fault === 'drop') proxy.setMode({ kind: 'drop' });
-    else if (fault === 'blackhole') proxy.setMode({ kind: 'blackhole' });
-    else throw new Error(`the loopback network cannot make a ${fault}`);
+  fault(i: number, fault: NetworkFault, delayMs: number, brokers?: number[]): Promise<void> {
+    const links = this.links(i).filter((_, b) => brokers === undefined || brokers.includes(b));
+    for (const proxy of links) {
+      if (fault === 'delay') proxy.setMode({ kind: 'delay', ms: delayMs });
+      else if (fault === 'drop') proxy.setMode({ kind: 'drop' });
+      else if (fault === 'blackhole') proxy.setMode({ kind: 'blackhole' });
+      else throw new Error(`the loopback network cannot make a ${fault}`);
+    }
     return Promise.resolve();
   }
 
   heal(i: number): Promise<void> {
-    this.proxy(i).setMode({ kind: 'pass' });
+    for (const proxy of this.links(i)) proxy.setMode({ kind: 'pass' });
     return Promise.resolve();
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.proxies.map((p) => p.close()));
+    await Promise.all(this.proxies.flat().map((p) => p.close()));
   }
 
-  private proxy(i: number): FaultProxy {
-    const proxy = this.proxies[i];
-    if (proxy === undefined) throw new Error(`no server ${i}`);
-    return proxy;
+  private links(i: number): FaultProxy[] {
+    const links = this.proxies[i];
+    if (links === undefined) throw new Error(`no server ${i}`);
+    return links;
   }
 }
 
@@ -80,6 +92,8 @@ const NETNS_PORT = 7000;
 export class NetnsNetwork implements Network {
   readonly name = 'netns';
   readonly faults = ['partition'] as const;
+  /** One link per host, shared by every broker in this process. */
+  readonly asymmetric = false;
   private readonly hosts: number[] = [];
   private readonly tag: string;
   private readonly net: number;
@@ -108,7 +122,7 @@ export class NetnsNetwork implements Network {
     }
   }
 
-  async add(i: number): Promise<{ spawn: SpawnOptions; address: ServerAddress }> {
+  async add(i: number): Promise<{ spawn: SpawnOptions; addresses: ServerAddress[] }> {
     const ns = this.ns(i);
     const outer = this.link(i);
     const inner = `${outer}p`;
@@ -125,7 +139,7 @@ export class NetnsNetwork implements Network {
     const host = `10.${this.net}.${i}.2`;
     return {
       spawn: { address: host, port: NETNS_PORT, prefix: ['ip', 'netns', 'exec', ns] },
-      address: { host, port: NETNS_PORT },
+      addresses: [{ host, port: NETNS_PORT }],
     };
   }
 

@@ -79,7 +79,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const began = performance.now();
   const clock = (): number => performance.now() - began;
-  const network: Network = options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork();
+  const network: Network =
+    options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork(options.brokers);
   const cluster = await ChaosCluster.start({
     count: options.servers,
     durable: options.durable,
@@ -92,7 +93,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     for (let b = 0; b < options.brokers; b++) {
       const broker = new Broker({
-        servers: cluster.nodes.map((n) => n.address),
+        servers: cluster.nodes.map((n) => n.address(b)),
         k: options.k,
         nodeId: `b${b}`,
         requestTimeoutMs: 1_000,
@@ -112,6 +113,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       random: seededRandom(options.seed),
       clock,
       record: (op) => ops.push(op),
+      serverName: (broker, address) => {
+        const b = brokers.indexOf(broker);
+        const node = cluster.nodes.find((n) => {
+          const a = n.address(b);
+          return `${a.host}:${a.port}` === address;
+        });
+        return node?.name ?? address;
+      },
     });
     const faults: FaultKind[] = options.faults ?? ['kill', 'pause', ...network.faults];
     const unsupported = faults.filter(

@@ -1,0 +1,107 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Broker, type ServerConnection } from '@triekv/broker';
+import { FrameDecoder, ProtocolError, encodeFrame, type Version } from '@triekv/protocol';
+import { parseValue, valuesEqual, type Doc } from '@triekv/record';
+import type { KvServer } from '@triekv/server';
+import { RawClient, startServer } from '@triekv/test-utils';
+
+const doc = (text: string): Doc => parseValue(text) as Doc;
+
+/** A server that says hello and then never answers: a paused process, or a blackholed link. */
+async function muteServer(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const m of decoder.push(chunk))
+        if (!(m instanceof ProtocolError) && m.type === 'HELLO')
+          socket.write(encodeFrame({ type: 'OK', id: m.id }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+/**
+ * When one of a key's replicas does not answer, reads and writes go on to the next servers of the key's
+ * order until k have answered. The torture test found why: a broker that briefly saw two replicas down
+ * wrote further along the order, and another broker, finding one of its replicas silent, read only the
+ * stale ones.
+ */
+describe('reads and writes top up to k answers', () => {
+  const servers: KvServer[] = [];
+  let mute: Awaited<ReturnType<typeof muteServer>>;
+  let broker: Broker;
+  const clients: RawClient[] = [];
+  let ports: number[] = [];
+
+  beforeEach(async () => {
+    mute = await muteServer();
+    ports = [mute.port];
+    for (let i = 0; i < 3; i++) {
+      const { server, port } = await startServer();
+      servers.push(server);
+      ports.push(port);
+      clients.push(await RawClient.connect(port));
+    }
+    broker = new Broker({
+      servers: ports.map((port) => ({ host: '127.0.0.1', port })),
+      k: 2,
+      requestTimeoutMs: 300,
+      reconnectMinMs: 10,
+      reconnectMaxMs: 50,
+    });
+    await broker.start();
+  });
+
+  afterEach(async () => {
+    await broker.close();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    for (const s of mute.sockets) s.destroy();
+    await new Promise((resolve) => mute.server.close(resolve));
+  });
+
+  /** A key whose first server in order is the mute one; its next two are real servers. */
+  function keyBehindMute(): { key: string; next: [RawClient, RawClient] } {
+    for (let i = 0; ; i++) {
+      const key = `k${i}`;
+      const order = broker.order(key);
+      if (order[0] !== broker.connections[0]) continue;
+      const client = (c: ServerConnection): RawClient =>
+        clients[broker.connections.indexOf(c) - 1] as RawClient;
+      return {
+        key,
+        next: [client(order[1] as ServerConnection), client(order[2] as ServerConnection)],
+      };
+    }
+  }
+
+  it('a read whose replica stays silent asks the next server, and finds the newest version there', async () => {
+    const { key, next } = keyBehindMute();
+    const put = (c: RawClient, v: Version, text: string): Promise<unknown> =>
+      c.request({ type: 'PUT', key, value: doc(text), version: v });
+    // The newest copy sits on the third server of the order (as a broker that saw the first two down
+    // would have left it); the second holds an older one; the first never answers.
+    await put(next[0], [1, 0, 'old'], '{ "v" : 1 }');
+    await put(next[1], [2, 0, 'new'], '{ "v" : 2 }');
+    const r = await broker.get(key);
+    expect(r.found).toBe(true);
+    expect(valuesEqual(r.value!, doc('{ "v" : 2 }'))).toBe(true);
+    expect(r.version).toEqual([2, 0, 'new']);
+  });
+
+  it('a write whose replica stays silent goes on to the next server: k copies, no warning', async () => {
+    const { key, next } = keyBehindMute();
+    const w = await broker.put(key, doc('{ "v" : 3 }'));
+    expect(w.replicas).toBe(2);
+    expect(w.warnings).toEqual([]);
+    for (const c of next) {
+      const got = await c.request({ type: 'GET', key });
+      expect(got.type === 'OK' && valuesEqual(got.value!, doc('{ "v" : 3 }'))).toBe(true);
+    }
+  });
+});
