@@ -83,7 +83,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     private readonly options: ConnectionOptions = {},
   ) {
     super();
-    this.name = `${address.host}:${address.port}`;
+    this.name = address.name ?? `${address.host}:${address.port}`;
   }
 
   get state(): ConnectionState {

@@ -5,6 +5,12 @@ import { ServerFileError } from './errors.js';
 export interface ServerAddress {
   host: string;
   port: number;
+  /**
+   * The server's name: what placement hashes, and what messages and results call it. Brokers that
+   * reach the same servers by different addresses (through proxies or NAT) must give each server the
+   * same name, or they place keys differently. @default `host:port`
+   */
+  name?: string;
 }
 
 /** Parses a server file: one `HOST PORT` per line; blank lines and `#` comments are ignored. */

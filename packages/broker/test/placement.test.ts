@@ -35,6 +35,32 @@ describe('rendezvous placement', () => {
     expect(moved / 20000).toBeGreaterThan(0.12);
     expect(moved / 20000).toBeLessThan(0.22); // about 1/6
   });
+  it('places keys by server name, so brokers that reach the servers by other addresses agree', () => {
+    const named = (base: number): Broker =>
+      new Broker({
+        servers: Array.from({ length: 5 }, (_, i) => ({
+          host: '127.0.0.1',
+          port: base + i,
+          name: `s${i}`,
+        })),
+        k: 3,
+      });
+    const a = named(7000);
+    const b = named(9000);
+    expect(a.connections.map((c) => c.name)).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    for (let i = 0; i < 200; i++)
+      expect(a.order(`key${i}`).map((c) => c.name)).toEqual(b.order(`key${i}`).map((c) => c.name));
+    // Without names, the addresses are the names: other ports, another placement.
+    const plain = (base: number): string[] =>
+      new Broker({
+        servers: Array.from({ length: 5 }, (_, i) => ({ host: '127.0.0.1', port: base + i })),
+        k: 3,
+      })
+        .order('key1')
+        .map((c) => c.name);
+    expect(plain(7000)[0]).toMatch(/^127\.0\.0\.1:70/);
+  });
+
   it("writes go to the first k live servers of the key's order, whichever servers are up", () => {
     fc.assert(
       fc.property(

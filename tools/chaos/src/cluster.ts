@@ -26,9 +26,12 @@ export class ChaosNode {
     return `s${this.index}`;
   }
 
-  /** What broker `b` dials to reach this server. */
+  /**
+   * What broker `b` dials to reach this server, named `sN` for every broker: brokers dial different
+   * proxies, but must place keys alike (placement hashes the name).
+   */
   address(b: number): ServerAddress {
-    return (this.addresses[b] ?? this.addresses[0]) as ServerAddress;
+    return { ...((this.addresses[b] ?? this.addresses[0]) as ServerAddress), name: this.name };
   }
 
   get running(): boolean {

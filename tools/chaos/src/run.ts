@@ -113,14 +113,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       random: seededRandom(options.seed),
       clock,
       record: (op) => ops.push(op),
-      serverName: (broker, address) => {
-        const b = brokers.indexOf(broker);
-        const node = cluster.nodes.find((n) => {
-          const a = n.address(b);
-          return `${a.host}:${a.port}` === address;
-        });
-        return node?.name ?? address;
-      },
     });
     const faults: FaultKind[] = options.faults ?? ['kill', 'pause', ...network.faults];
     const unsupported = faults.filter(

@@ -14,8 +14,6 @@ export interface WorkloadOptions {
   clock: () => number;
   /** Where finished operations go. */
   record: (op: Op) => void;
-  /** The name of the server a broker knows as `address` (`host:port`), for histories. */
-  serverName?: (broker: Broker, address: string) => string;
 }
 
 /**
@@ -33,10 +31,6 @@ export class Workload {
   completed = 0;
 
   constructor(private readonly options: WorkloadOptions) {}
-
-  private serverName(broker: Broker, address: string): string {
-    return this.options.serverName?.(broker, address) ?? address;
-  }
 
   start(): void {
     this.options.brokers.forEach((broker, b) => {
@@ -85,14 +79,14 @@ export class Workload {
         const r = await broker.put(key, extra.value as Doc);
         op.version = r.version;
         op.full = r.replicas >= broker.k;
-        op.servers = r.servers.map((name) => this.serverName(broker, name));
+        op.servers = r.servers;
         op.warnings = r.warnings;
       } else if (kind === 'delete') {
         const r = await broker.delete(key);
         op.version = r.version;
         op.found = r.found === true;
         op.full = !r.warnings.some((w) => w.startsWith('deleted on'));
-        op.servers = r.servers.map((name) => this.serverName(broker, name));
+        op.servers = r.servers;
         op.warnings = r.warnings;
       } else if (kind === 'scan') {
         const r = await broker.scan(key, 10_000);
@@ -102,7 +96,7 @@ export class Workload {
         const r =
           kind === 'get' ? await broker.get(key) : await broker.query([key, ...(extra.path ?? [])]);
         op.found = r.found;
-        op.servers = r.servers.map((name) => this.serverName(broker, name));
+        op.servers = r.servers;
         if (r.value !== undefined) op.result = r.value;
         if (r.version !== undefined) op.version = r.version;
         op.warnings = r.warnings;
