@@ -27,9 +27,8 @@ async function muteServer(): Promise<{ server: Server; port: number; sockets: Se
 
 /**
  * When one of a key's replicas does not answer, reads and writes go on to the next servers of the key's
- * order until k have answered. The torture test found why: a broker that briefly saw two replicas down
- * wrote further along the order, and another broker, finding one of its replicas silent, read only the
- * stale ones.
+ * order until k have answered: a broker that saw some of a key's replicas down (after timeouts) wrote
+ * further along the order, and a read that would otherwise hear from fewer than k replicas finds it.
  */
 describe('reads and writes top up to k answers', () => {
   const servers: KvServer[] = [];
