@@ -10,9 +10,15 @@ function answered(report: ChaosReport): number {
   return report.history.ops.filter((op) => op.outcome === 'ok').length;
 }
 
-/** Answered operations per second. */
+/**
+ * Answered operations per second while the workload ran (under faults, for the faulty run): the healing
+ * and the final reads afterwards are not counted.
+ */
 function rate(report: ChaosReport): number {
-  return answered(report) / (report.elapsedMs / 1000);
+  const during = report.history.ops.filter(
+    (op) => op.outcome === 'ok' && op.invokeAt < report.options.durationMs,
+  ).length;
+  return during / (report.options.durationMs / 1000);
 }
 
 const whole = (n: number): string => n.toLocaleString('en-US');
