@@ -49,7 +49,7 @@ describe('reads and writes top up to k answers', () => {
     broker = new Broker({
       servers: ports.map((port) => ({ host: '127.0.0.1', port })),
       k: 2,
-      requestTimeoutMs: 300,
+      requestTimeoutMs: 1000,
       reconnectMinMs: 10,
       reconnectMaxMs: 50,
     });
