@@ -386,11 +386,13 @@ export class Broker extends EventEmitter<{
       // A replica that did not answer (a timeout, a dropped connection) is made up for by the next live
       // servers of the key's order, until k have answered: a write made by a broker that saw some of
       // the key's servers down went further along the order, and this finds it there.
-      const order = this.order(key);
+      // (The order is computed only when a replica failed: not on every read.)
+      let order: ServerConnection[] | undefined;
       const asked = new Set(first);
       for (;;) {
         const missing = this.k - answers.length;
         if (missing <= 0) break;
+        order ??= this.order(key);
         const next = order.filter((c) => c.up && !asked.has(c)).slice(0, missing);
         if (next.length === 0) break;
         for (const c of next) asked.add(c);

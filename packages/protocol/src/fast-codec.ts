@@ -139,32 +139,27 @@ function writeString(s: string): void {
   pos += need + bytes;
 }
 
-function writeArrayHeader(n: number): void {
+/** An array or map header: the fix form below 16, else 16 or 32 bits after `tag16` (or `tag16 + 1`). */
+function writeHeader(n: number, fix: number, tag16: number): void {
   room(5);
-  if (n < 16) out[pos++] = 0x90 | n;
+  if (n < 16) out[pos++] = fix | n;
   else if (n < 0x10000) {
-    out[pos++] = 0xdc;
+    out[pos++] = tag16;
     view.setUint16(pos, n);
     pos += 2;
   } else {
-    out[pos++] = 0xdd;
+    out[pos++] = tag16 + 1;
     view.setUint32(pos, n);
     pos += 4;
   }
 }
 
+function writeArrayHeader(n: number): void {
+  writeHeader(n, 0x90, 0xdc);
+}
+
 function writeMapHeader(n: number): void {
-  room(5);
-  if (n < 16) out[pos++] = 0x80 | n;
-  else if (n < 0x10000) {
-    out[pos++] = 0xde;
-    view.setUint16(pos, n);
-    pos += 2;
-  } else {
-    out[pos++] = 0xdf;
-    view.setUint32(pos, n);
-    pos += 4;
-  }
+  writeHeader(n, 0x80, 0xde);
 }
 
 function writeDocEntry(value: Value, key: string): void {
@@ -518,25 +513,30 @@ function readKey(): string {
 }
 
 /** A string, given its first byte (already read). */
+/** The 16-bit size after `tag16`, the 32-bit size after `tag16 + 1`, or -1 for any other byte. */
+function readWideSize(b: number, tag16: number): number {
+  let n = -1;
+  if (b === tag16) {
+    need(2);
+    n = srcView.getUint16(at);
+    at += 2;
+  } else if (b === tag16 + 1) {
+    need(4);
+    n = srcView.getUint32(at);
+    at += 4;
+  }
+  return n;
+}
+
 function readStringAfter(b: number): string {
   if ((b & 0xe0) === 0xa0) return readStringBody(b & 0x1f);
   if (b === 0xd9) {
     need(1);
     return readStringBody(src[at++] as number);
   }
-  if (b === 0xda) {
-    need(2);
-    const n = srcView.getUint16(at);
-    at += 2;
-    return readStringBody(n);
-  }
-  if (b === 0xdb) {
-    need(4);
-    const n = srcView.getUint32(at);
-    at += 4;
-    return readStringBody(n);
-  }
-  throw BAIL;
+  const n = readWideSize(b, 0xda);
+  if (n < 0) throw BAIL;
+  return readStringBody(n);
 }
 
 function readString(): string {
@@ -546,36 +546,14 @@ function readString(): string {
 function readArrayLength(): number {
   const b = byte();
   if ((b & 0xf0) === 0x90) return b & 0x0f;
-  if (b === 0xdc) {
-    need(2);
-    const n = srcView.getUint16(at);
-    at += 2;
-    return n;
-  }
-  if (b === 0xdd) {
-    need(4);
-    const n = srcView.getUint32(at);
-    at += 4;
-    return n;
-  }
-  throw BAIL;
+  const n = readWideSize(b, 0xdc);
+  if (n < 0) throw BAIL;
+  return n;
 }
 
 function readMapLengthAfter(b: number): number {
   if ((b & 0xf0) === 0x80) return b & 0x0f;
-  if (b === 0xde) {
-    need(2);
-    const n = srcView.getUint16(at);
-    at += 2;
-    return n;
-  }
-  if (b === 0xdf) {
-    need(4);
-    const n = srcView.getUint32(at);
-    at += 4;
-    return n;
-  }
-  return -1;
+  return readWideSize(b, 0xde);
 }
 
 function readDoc(b: number, depth: number): Doc {

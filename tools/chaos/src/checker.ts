@@ -1,6 +1,13 @@
 import { compareVersions } from '@triekv/protocol';
 import { valueAt, valuesEqual, type Value } from '@triekv/record';
-import { formatOp, isDownWarning, versionText, type History, type Op } from './history.js';
+import {
+  formatOp,
+  isDownWarning,
+  isWriteKind,
+  versionText,
+  type History,
+  type Op,
+} from './history.js';
 
 export type ViolationKind =
   'lost-write' | 'stale-read' | 'resurrected' | 'unknown-version' | 'future-read' | 'wrong-value';
@@ -28,7 +35,7 @@ export interface CheckResult {
 }
 
 function isWrite(op: Op): boolean {
-  return op.kind === 'put' || op.kind === 'delete';
+  return isWriteKind(op.kind);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { FaultKind } from './nemesis.js';
+import { possibleFaults, type FaultKind } from './nemesis.js';
 import { NetnsNetwork } from './network.js';
 import { DEFAULT_CHAOS, passed, runChaos, type ChaosReport } from './run.js';
 
@@ -82,15 +82,10 @@ function program(): Command {
     .configureOutput({ outputError: (text, write) => write(`triekv-chaos: ${text}`) });
 }
 
-const NETWORK_FAULTS: Record<Flags['network'], readonly FaultKind[]> = {
-  loopback: ['delay', 'drop', 'blackhole'],
-  netns: ['partition'],
-};
-
 /** The `--faults` list, or an error naming what is wrong with it. */
 function faultList(flags: Flags): FaultKind[] | string {
-  const possible: readonly FaultKind[] = ['kill', 'pause', ...NETWORK_FAULTS[flags.network]];
-  if (flags.faults === undefined) return [...possible];
+  const possible = possibleFaults(flags.network);
+  if (flags.faults === undefined) return possible;
   const text = flags.faults.trim();
   if (text === 'none') return [];
   const list = text.split(',').map((f) => f.trim());

@@ -3,6 +3,11 @@ import { formatValue, type Doc, type Value } from '@triekv/record';
 
 export type OpKind = 'put' | 'delete' | 'get' | 'query' | 'scan';
 
+/** PUT and DELETE: the operations that write. */
+export function isWriteKind(kind: OpKind): boolean {
+  return kind === 'put' || kind === 'delete';
+}
+
 /**
  * One client operation as the client saw it. Times are ms since the run began, from one clock (every
  * broker runs in the torture process).

@@ -5,9 +5,15 @@
  * checker that replays the recorded history against a model of the store.
  */
 export { FaultProxy, type ProxyMode } from './proxy.js';
-export { LoopbackNetwork, NetnsNetwork, type Network, type NetworkFault } from './network.js';
+export {
+  LoopbackNetwork,
+  NETWORK_FAULTS,
+  NetnsNetwork,
+  type Network,
+  type NetworkFault,
+} from './network.js';
 export { ChaosCluster, ChaosNode } from './cluster.js';
-export { Nemesis, type FaultKind, type NemesisOptions } from './nemesis.js';
+export { Nemesis, possibleFaults, type FaultKind, type NemesisOptions } from './nemesis.js';
 export { Workload, type WorkloadOptions } from './workload.js';
 export { check, explain, type CheckResult, type Violation, type ViolationKind } from './checker.js';
 export {

@@ -2,10 +2,15 @@ import { repair, type Broker } from '@triekv/broker';
 import { waitFor } from '@triekv/test-utils';
 import type { ChaosCluster, ChaosNode } from './cluster.js';
 import type { NemesisEvent, UnsafeWindow } from './history.js';
-import type { NetworkFault } from './network.js';
+import { NETWORK_FAULTS, type NetworkFault } from './network.js';
 
 /** What the nemesis can do to one server. `kill` of a server without a data directory wipes it. */
 export type FaultKind = 'kill' | 'pause' | NetworkFault;
+
+/** Every fault the nemesis can make on a kind of network. */
+export function possibleFaults(network: keyof typeof NETWORK_FAULTS): FaultKind[] {
+  return ['kill', 'pause', ...NETWORK_FAULTS[network]];
+}
 
 export interface NemesisOptions {
   cluster: ChaosCluster;
@@ -157,17 +162,19 @@ export class Nemesis {
   private async settle(nodes: ChaosNode[]): Promise<void> {
     const { brokers, clock } = this.options;
     const names = nodes.map((n) => n.name).join(', ');
-    await waitFor(
-      () =>
-        nodes.every((n) => brokers.every((b) => (b.connections[n.index] as { up: boolean }).up)),
-      `every broker to see ${names} up`,
-      this.options.healTimeoutMs ?? 20_000,
-    );
+    const timeout = this.options.healTimeoutMs ?? 20_000;
+    const seenUp = (what: string): Promise<unknown> =>
+      waitFor(
+        () => nodes.every((n) => brokers.every((b) => b.connections[n.index]?.up === true)),
+        `every broker to see ${names} up${what}`,
+        timeout,
+      );
+    await seenUp('');
     const upAt = clock();
     await waitFor(
       () => this.options.oldestInFlight() > upAt,
       `operations begun before ${names} came back to end`,
-      this.options.healTimeoutMs ?? 20_000,
+      timeout,
     );
     for (let pass = 1; ; pass++) {
       const summary = await repair(brokers[0] as Broker);
@@ -179,12 +186,7 @@ export class Nemesis {
         return;
       }
       if (pass === 5) throw new Error(`repair kept skipping ${names}: ${skipped.join('; ')}`);
-      await waitFor(
-        () =>
-          nodes.every((n) => brokers.every((b) => (b.connections[n.index] as { up: boolean }).up)),
-        `every broker to see ${names} up again`,
-        this.options.healTimeoutMs ?? 20_000,
-      );
+      await seenUp(' again');
     }
   }
 

@@ -9,6 +9,12 @@ const run = promisify(execFile);
 /** A fault of the network between the brokers and one server. */
 export type NetworkFault = 'delay' | 'drop' | 'blackhole' | 'partition';
 
+/** The link faults each kind of network can make. */
+export const NETWORK_FAULTS = {
+  loopback: ['delay', 'drop', 'blackhole'],
+  netns: ['partition'],
+} as const satisfies Record<string, readonly NetworkFault[]>;
+
 /**
  * Where the servers of a torture run live and how their links fail. The brokers always run in this
  * process; `addresses[b]` of server i is what broker b dials to reach it, whatever port it listens on.
@@ -35,7 +41,7 @@ export interface Network {
  */
 export class LoopbackNetwork implements Network {
   readonly name = 'loopback';
-  readonly faults = ['delay', 'drop', 'blackhole'] as const;
+  readonly faults = NETWORK_FAULTS.loopback;
   readonly asymmetric = true;
   /** proxies[i][b]: broker b's link to server i. */
   private readonly proxies: FaultProxy[][] = [];
@@ -91,7 +97,7 @@ const NETNS_PORT = 7000;
  */
 export class NetnsNetwork implements Network {
   readonly name = 'netns';
-  readonly faults = ['partition'] as const;
+  readonly faults = NETWORK_FAULTS.netns;
   /** One link per host, shared by every broker in this process. */
   readonly asymmetric = false;
   private readonly hosts: number[] = [];

@@ -3,7 +3,7 @@ import { seededRandom } from '@triekv/test-utils';
 import { check, explain, type CheckResult, type ViolationKind } from './checker.js';
 import { ChaosCluster } from './cluster.js';
 import type { History, Op } from './history.js';
-import { Nemesis, type FaultKind } from './nemesis.js';
+import { Nemesis, possibleFaults, type FaultKind } from './nemesis.js';
 import { LoopbackNetwork, NetnsNetwork, type Network } from './network.js';
 import { Workload } from './workload.js';
 
@@ -114,10 +114,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       clock,
       record: (op) => ops.push(op),
     });
-    const faults: FaultKind[] = options.faults ?? ['kill', 'pause', ...network.faults];
-    const unsupported = faults.filter(
-      (f) => f !== 'kill' && f !== 'pause' && !(network.faults as readonly string[]).includes(f),
-    );
+    const possible = possibleFaults(options.network);
+    const faults: FaultKind[] = options.faults ?? possible;
+    const unsupported = faults.filter((f) => !possible.includes(f));
     if (unsupported.length > 0)
       throw new Error(
         `the ${network.name} network cannot make ${unsupported.join(', ')} (it makes ${network.faults.join(', ')})`,

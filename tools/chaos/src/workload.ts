@@ -1,6 +1,6 @@
 import { DeleteRefusedError, UnavailableError, type Broker } from '@triekv/broker';
 import type { Doc, Value } from '@triekv/record';
-import type { Op, OpKind } from './history.js';
+import { isWriteKind, type Op, type OpKind } from './history.js';
 
 /** The paths QUERY asks for inside a record; `a.b` exists in about half the documents written. */
 const QUERY_PATHS: readonly string[][] = [['n'], ['a', 'b'], ['a'], ['by']];
@@ -157,8 +157,4 @@ export class Workload {
       );
     return doc;
   }
-}
-
-function isWriteKind(kind: OpKind): boolean {
-  return kind === 'put' || kind === 'delete';
 }
