@@ -17,7 +17,6 @@
  */
 export { KvServer, createServer, type ServerOptions, type ServerStatus } from './server.js';
 export { Store, type ReadResult, type WriteResult } from './store.js';
-export { StoredDoc, toDoc, toStored } from './stored-doc.js';
 export { handle, type HandlerContext } from './handler.js';
 export { ListenError, ServerError, ServerStateError } from './errors.js';
 export {

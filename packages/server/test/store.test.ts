@@ -1,8 +1,8 @@
 import { Store } from '@triekv/server';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { Version } from '@triekv/protocol';
-import { FrozenTrie } from '@triekv/trie';
-import { StoredDoc, toStored } from '../src/stored-doc.js';
+import { trieEntries, readNum } from '@triekv/trie';
+import { find, packRecord, unpackDoc } from '../src/packed.js';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
 const v = (wall: number, counter = 0, node = 'n'): Version => [wall, counter, node];
@@ -18,16 +18,19 @@ describe('Store', () => {
     expect(result.version).toEqual(v(1));
   });
 
-  it('indexes every nested document with a trie', () => {
-    const stored = toStored(doc('{ "a" : { "b" : { "c" : 1 } } ; "d" : 2 }'));
-    expect(stored).toBeInstanceOf(StoredDoc);
-    expect(stored).toBeInstanceOf(FrozenTrie);
-    expect([...stored.keys()]).toEqual(['a', 'd']);
-    expect(stored.get('d')).toBe(1); // the slot, in written order
-    const inner = stored.at('a') as StoredDoc;
-    expect(inner).toBeInstanceOf(FrozenTrie);
-    expect(inner.at('b')).toBeInstanceOf(FrozenTrie);
-    expect((inner.at('b') as StoredDoc).at('c')).toBe(1);
+  it('packs each record into one string, with a trie in every nested document', () => {
+    const d = doc('{ "a" : { "b" : { "c" : 1 } } ; "d" : 2 }');
+    const packed = packRecord(d, v(5, 1, 'node-7'));
+    expect(typeof packed).toBe('string');
+    expect(unpackDoc(packed)).toEqual(d);
+    // The document's first number is where its trie starts; the trie maps each key to its entry.
+    const start = 1 + 4 + 4 + 2 + 'node-7'.length;
+    const keys = [...trieEntries(packed, readNum(packed, start))].map(([key]) => key);
+    expect(keys).toEqual(['a', 'd']);
+    // Every level has its own trie: the path is found level by level, and misses stop where they miss.
+    expect(find(packed, ['a', 'b', 'c'])).toBeGreaterThan(start);
+    expect(find(packed, ['a', 'b', 'x'])).toBe(-1);
+    expect(find(packed, ['d', 'x'])).toBe(-1);
   });
 
   it('answers QUERY by walking the tries', () => {

@@ -1,31 +1,33 @@
+import { UnitWriter, readNum } from './units.js';
+
 /**
- * Layout of a frozen trie, in UTF-16 code units of one string. Numbers (slots, lengths, offsets) take two
+ * Layout of a frozen trie, in UTF-16 code units of a string. Numbers (values, lengths, offsets) take two
  * units, high then low 16 bits. A node at `p`:
  *
- *   [slot + 1 (0: no key ends here)] [tail length] [tail units...] [child count]
+ *   [value + 1 (0: no key ends here)] [tail length] [tail units...] [child count]
  *   [child code, child offset] * count, sorted by code
  *
- * The root is at 0. A lookup compares the node's tail, then either stops (the key ends here) or takes
- * the child for its next code unit.
+ * Offsets are positions in the whole string, so a trie can sit anywhere in a string that holds other
+ * data too (the server keeps each record in one string: its documents' entries and tries). A lookup
+ * compares the node's tail, then either stops (the key ends here) or takes the child for its next code
+ * unit.
  */
 const NUM = 2;
 const CHILD = 1 + NUM;
 /** Children scanned one by one up to this count; a binary search above it. */
 const LINEAR = 8;
-/** Code units per `String.fromCharCode` call when building (below the engine's argument limit). */
-const CHUNK = 8192;
 
 const stack: number[] = [];
 const orderScratch: number[] = [];
 
 /**
- * Indexes of `keys` in key order (UTF-16 code units), equal keys by index. Insertion sort into a reused
- * array for the few keys of a typical document; the engine's sort for more.
+ * Indexes `from` to `to` of `keys` in key order (UTF-16 code units), equal keys by index. Insertion sort
+ * into a reused array for the few keys of a typical document; the engine's sort for more.
  */
-function sortedOrder(keys: readonly string[]): number[] {
-  const n = keys.length;
+function sortedOrder(keys: readonly string[], from: number, to: number): number[] {
+  const n = to - from;
   if (n > 24) {
-    const order = keys.map((_, i) => i);
+    const order = Array.from({ length: n }, (_, i) => from + i);
     return order.sort((a, b) => {
       const x = keys[a] as string;
       const y = keys[b] as string;
@@ -35,27 +37,96 @@ function sortedOrder(keys: readonly string[]): number[] {
   const order = orderScratch;
   order.length = n;
   for (let i = 0; i < n; i++) {
-    const key = keys[i] as string;
+    const key = keys[from + i] as string;
     let j = i - 1;
     while (j >= 0 && (keys[order[j] as number] as string) > key) {
       order[j + 1] = order[j] as number;
       j--;
     }
-    order[j + 1] = i;
+    order[j + 1] = from + i;
   }
   return order;
 }
 
-function readNum(s: string, at: number): number {
-  return s.charCodeAt(at) * 0x10000 + s.charCodeAt(at + 1);
+/**
+ * Looks `key` up in the trie whose root is at `root` in `code`: the value stored with it, or undefined.
+ */
+export function trieGet(code: string, root: number, key: string): number | undefined {
+  const s = code;
+  let p = root;
+  let i = 0;
+  const length = key.length;
+  for (;;) {
+    const tail = s.charCodeAt(p + 2) * 0x10000 + s.charCodeAt(p + 3);
+    if (i + tail > length) return undefined;
+    let q = p + 4;
+    for (let t = 0; t < tail; t++) if (s.charCodeAt(q++) !== key.charCodeAt(i++)) return undefined;
+    const count = s.charCodeAt(q) * 0x10000 + s.charCodeAt(q + 1);
+    if (i === length) {
+      const value = s.charCodeAt(p) * 0x10000 + s.charCodeAt(p + 1);
+      return value === 0 ? undefined : value - 1;
+    }
+    const c = key.charCodeAt(i++);
+    const table = q + NUM;
+    let found = -1;
+    if (count <= LINEAR) {
+      for (let g = 0; g < count; g++) {
+        const gc = s.charCodeAt(table + g * CHILD);
+        if (gc === c) {
+          found = g;
+          break;
+        }
+        if (gc > c) break;
+      }
+    } else {
+      let lo = 0;
+      let hi = count - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const mc = s.charCodeAt(table + mid * CHILD);
+        if (mc === c) {
+          found = mid;
+          break;
+        }
+        if (mc < c) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    if (found < 0) return undefined;
+    p = readNum(s, table + found * CHILD + 1);
+  }
 }
+
+/** Every key of the trie at `root` in `code` with its value, in key order. */
+export function* trieEntries(code: string, root: number): IterableIterator<[string, number]> {
+  const s = code;
+  const stack: [number, string][] = [[root, '']];
+  while (stack.length > 0) {
+    const [p, prefix] = stack.pop() as [number, string];
+    const tail = readNum(s, p + 2);
+    const key = prefix + s.slice(p + 4, p + 4 + tail);
+    const value = readNum(s, p);
+    if (value !== 0) yield [key, value - 1];
+    const q = p + 4 + tail;
+    const count = readNum(s, q);
+    const table = q + NUM;
+    // Pushed last-first, so the smallest child comes off the stack next.
+    for (let g = count - 1; g >= 0; g--) {
+      const c = s.charCodeAt(table + g * CHILD);
+      stack.push([readNum(s, table + g * CHILD + 1), key + String.fromCharCode(c)]);
+    }
+  }
+}
+
+/** The writer every `FrozenTrie` is built in (a build is synchronous and never reentrant). */
+const scratch = new UnitWriter();
 
 /**
  * A read-only radix trie over a fixed list of string keys, mapping each key to its index in that list
  * (the last index, for a key listed twice). It is built once and held in a single string, so it costs
- * one heap object however many keys it has: the form for the small, immutable key sets a store keeps
- * by the million (the keys of every stored document). Lookups walk it like a `Trie`; iteration is in
- * key order (UTF-16 code units, as `Array.prototype.sort()`).
+ * one heap object however many keys it has: the form for small, immutable key sets kept by the
+ * million. Lookups walk it like a `Trie`; iteration is in key order (UTF-16 code units, as
+ * `Array.prototype.sort()`). `writeTrie` puts the same layout inside a larger string.
  */
 export class FrozenTrie implements Iterable<[string, number]> {
   private readonly code: string;
@@ -64,11 +135,12 @@ export class FrozenTrie implements Iterable<[string, number]> {
 
   /**
    * The trie of `keys`: `get(keys[i])` is `i`. A subclass can carry data of its own beside the trie and
-   * still be one object (a store's documents do).
+   * still be one object.
    */
   constructor(keys: readonly string[]) {
-    this.code = build(keys);
-    this.size = builtDistinct;
+    scratch.reset();
+    this.size = writeTrie(scratch, keys);
+    this.code = scratch.toString();
   }
 
   /** Builds the trie of `keys`; `get(keys[i])` is `i`. */
@@ -78,50 +150,7 @@ export class FrozenTrie implements Iterable<[string, number]> {
 
   /** The index of `key` in the list the trie was built from, or undefined. */
   get(key: string): number | undefined {
-    const s = this.code;
-    let p = 0;
-    let i = 0;
-    const length = key.length;
-    for (;;) {
-      const tail = s.charCodeAt(p + 2) * 0x10000 + s.charCodeAt(p + 3);
-      if (i + tail > length) return undefined;
-      let q = p + 4;
-      for (let t = 0; t < tail; t++)
-        if (s.charCodeAt(q++) !== key.charCodeAt(i++)) return undefined;
-      const count = s.charCodeAt(q) * 0x10000 + s.charCodeAt(q + 1);
-      if (i === length) {
-        const slot = s.charCodeAt(p) * 0x10000 + s.charCodeAt(p + 1);
-        return slot === 0 ? undefined : slot - 1;
-      }
-      const c = key.charCodeAt(i++);
-      const table = q + NUM;
-      let found = -1;
-      if (count <= LINEAR) {
-        for (let g = 0; g < count; g++) {
-          const gc = s.charCodeAt(table + g * CHILD);
-          if (gc === c) {
-            found = g;
-            break;
-          }
-          if (gc > c) break;
-        }
-      } else {
-        let lo = 0;
-        let hi = count - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >>> 1;
-          const mc = s.charCodeAt(table + mid * CHILD);
-          if (mc === c) {
-            found = mid;
-            break;
-          }
-          if (mc < c) lo = mid + 1;
-          else hi = mid - 1;
-        }
-      }
-      if (found < 0) return undefined;
-      p = readNum(s, table + found * CHILD + 1);
-    }
+    return trieGet(this.code, 0, key);
   }
 
   /** Whether `key` is in the trie. */
@@ -130,24 +159,8 @@ export class FrozenTrie implements Iterable<[string, number]> {
   }
 
   /** Every key with its index, in key order. */
-  *entries(): IterableIterator<[string, number]> {
-    const s = this.code;
-    const stack: [number, string][] = [[0, '']];
-    while (stack.length > 0) {
-      const [p, prefix] = stack.pop() as [number, string];
-      const tail = readNum(s, p + 2);
-      const key = prefix + s.slice(p + 4, p + 4 + tail);
-      const slot = readNum(s, p);
-      if (slot !== 0) yield [key, slot - 1];
-      const q = p + 4 + tail;
-      const count = readNum(s, q);
-      const table = q + NUM;
-      // Pushed last-first, so the smallest child comes off the stack next.
-      for (let g = count - 1; g >= 0; g--) {
-        const c = s.charCodeAt(table + g * CHILD);
-        stack.push([readNum(s, table + g * CHILD + 1), key + String.fromCharCode(c)]);
-      }
-    }
+  entries(): IterableIterator<[string, number]> {
+    return trieEntries(this.code, 0);
   }
 
   /** Keys in order. */
@@ -169,16 +182,19 @@ export class FrozenTrie implements Iterable<[string, number]> {
   }
 }
 
-/** Distinct keys of the last `build` (a field, not a returned pair: no array per build). */
-let builtDistinct = 0;
-
-/** The code string of the trie of `keys` (its number of distinct keys in `builtDistinct`). */
-function build(keys: readonly string[]): string {
-  const n = keys.length;
-  const order = sortedOrder(keys);
-  // The code units, in a plain array: appends need no capacity checks or closures, and
-  // String.fromCharCode.apply takes a packed array of small ints fastest.
-  const out: number[] = [];
+/**
+ * Appends to `out` the trie of `keys[from..to)`, mapping `keys[i]` to `values[i]` (to `i` without
+ * `values`; each 0 to 2^32 - 2), its root at `out.length` as it was, offsets counted from the start of
+ * `out`. Of a key listed twice, the last wins. Returns the number of distinct keys.
+ */
+export function writeTrie(
+  out: UnitWriter,
+  keys: readonly string[],
+  values?: readonly number[],
+  from = 0,
+  to = keys.length,
+): number {
+  const order = sortedOrder(keys, from, to);
   let distinct = 0;
   // Nodes to write, four numbers each: the sorted keys order[lo..hi), which share their first `depth`
   // code units, and where the parent's table keeps this node's offset (-1 for the root). A stack, not
@@ -186,18 +202,18 @@ function build(keys: readonly string[]): string {
   // by every build (a build is synchronous and never reentrant).
   const pending = stack;
   pending.length = 0;
-  if (n > 0) pending.push(0, n, 0, -1);
-  else out.push(0, 0, 0, 0, 0, 0);
+  if (to > from) pending.push(0, to - from, 0, -1);
+  else {
+    out.num(0);
+    out.num(0);
+    out.num(0);
+  }
   while (pending.length > 0) {
     const patch = pending.pop() as number;
     const depth = pending.pop() as number;
     const hi = pending.pop() as number;
     let lo = pending.pop() as number;
-    const at = out.length;
-    if (patch >= 0) {
-      out[patch] = Math.floor(at / 0x10000);
-      out[patch + 1] = at % 0x10000;
-    }
+    if (patch >= 0) out.setNum(patch, out.length);
     const first = keys[order[lo] as number] as string;
     const last = keys[order[hi - 1] as number] as string;
     let end = depth;
@@ -214,14 +230,9 @@ function build(keys: readonly string[]): string {
       lo++;
     }
     if (slot >= 0) distinct++;
-    const tail = end - depth;
-    out.push(
-      Math.floor((slot + 1) / 0x10000),
-      (slot + 1) % 0x10000,
-      Math.floor(tail / 0x10000),
-      tail % 0x10000,
-    );
-    for (let i = depth; i < end; i++) out.push(first.charCodeAt(i));
+    out.num(slot < 0 ? 0 : (values === undefined ? slot : (values[slot] as number)) + 1);
+    out.num(end - depth);
+    for (let i = depth; i < end; i++) out.unit(first.charCodeAt(i));
     // The rest, grouped by their next code unit: one child each. Count the groups first.
     let groups = 0;
     for (let i = lo, previous = -1; i < hi; i++) {
@@ -229,21 +240,17 @@ function build(keys: readonly string[]): string {
       if (c !== previous) groups++;
       previous = c;
     }
-    out.push(Math.floor(groups / 0x10000), groups % 0x10000);
+    out.num(groups);
     for (let i = lo; i < hi;) {
       const c = (keys[order[i] as number] as string).charCodeAt(end);
       let j = i + 1;
       while (j < hi && (keys[order[j] as number] as string).charCodeAt(end) === c) j++;
       const entry = out.length;
-      out.push(c, 0, 0);
+      out.unit(c);
+      out.num(0);
       pending.push(i, j, end + 1, entry + 1);
       i = j;
     }
   }
-  builtDistinct = distinct;
-  if (out.length <= CHUNK) return String.fromCharCode.apply(null, out);
-  let code = '';
-  for (let i = 0; i < out.length; i += CHUNK)
-    code += String.fromCharCode.apply(null, out.slice(i, i + CHUNK));
-  return code;
+  return distinct;
 }

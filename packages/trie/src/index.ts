@@ -17,4 +17,5 @@
  * ```
  */
 export { Trie, type IterateOptions } from './trie.js';
-export { FrozenTrie } from './frozen.js';
+export { FrozenTrie, trieEntries, trieGet, writeTrie } from './frozen.js';
+export { UnitWriter, readFloat64, readNum } from './units.js';
