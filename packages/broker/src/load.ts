@@ -1,5 +1,5 @@
 import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
-import type { WireRecord } from '@triekv/protocol';
+import { PutBatchWriter, encodeRecord } from '@triekv/protocol';
 import type { Broker } from './broker.js';
 import { DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_BATCH_SIZE } from './defaults.js';
 import { UnavailableError } from './errors.js';
@@ -51,51 +51,61 @@ export async function load(
   // Only what went wrong is remembered (records placed on fewer than k servers, records in a failed
   // batch), so memory stays flat however long the input.
   const short = new Set<number>();
-  const buffers = new Map<ServerConnection, { records: WireRecord[]; indexes: number[] }>();
+  // Per server, the batch being filled: each record is encoded once and its bytes copied into the
+  // batch of every server it goes to, so no record object outlives its placing.
+  const buffers = new Map<ServerConnection, { writer: PutBatchWriter; indexes: number[] }>();
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
   const rejected: { line: number; reason: string }[] = [];
   let records = 0;
   let replicaWrites = 0;
+  /** The size of the last full batch: where the next one's buffer starts. */
+  let batchBytes = 16 * 1024;
 
   const flush = async (server: ServerConnection): Promise<void> => {
     const buffer = buffers.get(server);
-    if (buffer === undefined || buffer.records.length === 0) return;
+    if (buffer === undefined || buffer.indexes.length === 0) return;
     buffers.delete(server);
     let flying = inFlight.get(server);
     if (flying === undefined) inFlight.set(server, (flying = new Set()));
     while (flying.size >= DEFAULT_BATCHES_IN_FLIGHT) await Promise.race(flying);
+    const { writer, indexes } = buffer;
+    if (indexes.length === batchSize) batchBytes = writer.bytes;
     const sent = server
-      .request(
-        { type: 'PUT_BATCH', records: buffer.records },
+      .requestFrame(
+        (id) => writer.frame(id),
         options.signal === undefined ? undefined : { signal: options.signal },
       )
       .then(
         () => {
-          replicaWrites += buffer.records.length;
+          replicaWrites += indexes.length;
         },
         () => {
-          for (const i of buffer.indexes) short.add(i);
+          for (const i of indexes) short.add(i);
         },
       )
       .finally(() => flying.delete(sent));
     flying.add(sent);
   };
 
-  /** Adds the record to its servers' buffers; says which buffers are full (usually none). */
+  /** Adds the record to its servers' batches; says which batches are full (usually none). */
   const place = (record: KvRecord): ServerConnection[] | undefined => {
     const index = records++;
     const targets = broker.writeTargets(record.key);
     if (targets.length === 0) throw new UnavailableError('no server is up to load into');
     if (targets.length < broker.k) short.add(index);
-    const version = broker.clock.tick();
-    const wire: WireRecord = { key: record.key, value: record.value, version };
+    const bytes = encodeRecord({
+      key: record.key,
+      value: record.value,
+      version: broker.clock.tick(),
+    });
     let full: ServerConnection[] | undefined;
     for (const server of targets) {
       let buffer = buffers.get(server);
-      if (buffer === undefined) buffers.set(server, (buffer = { records: [], indexes: [] }));
-      buffer.records.push(wire);
+      if (buffer === undefined)
+        buffers.set(server, (buffer = { writer: new PutBatchWriter(batchBytes), indexes: [] }));
+      buffer.writer.add(bytes);
       buffer.indexes.push(index);
-      if (buffer.records.length >= batchSize) (full ??= []).push(server);
+      if (buffer.indexes.length >= batchSize) (full ??= []).push(server);
     }
     return full;
   };

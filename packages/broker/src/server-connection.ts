@@ -101,8 +101,16 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   }
 
   /** Sends a request and resolves with its reply; an ERROR reply rejects with a `RemoteError`. */
-  async request(request: Outgoing, options?: CallOptions): Promise<Reply> {
-    const reply = await this.send(request, options);
+  request(request: Outgoing, options?: CallOptions): Promise<Reply> {
+    return this.requestFrame((id) => encodeFrame({ ...request, id }), options);
+  }
+
+  /**
+   * Like `request`, for a request already encoded but for its id: `frame(id)` gives the whole frame
+   * (a `PutBatchWriter`'s, during a load). Called at once, or not at all if the request fails fast.
+   */
+  async requestFrame(frame: (id: number) => Uint8Array, options?: CallOptions): Promise<Reply> {
+    const reply = await this.send(frame, options);
     if (reply.type === 'ERROR') throw new RemoteError(this.name, reply.code, reply.message);
     return reply;
   }
@@ -115,25 +123,34 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     this.failPending(new ServerDownError(this.name, 'connection closed'));
   }
 
-  private send(request: Outgoing, options?: CallOptions): Promise<Reply> {
+  private send(frame: (id: number) => Uint8Array, options?: CallOptions): Promise<Reply> {
     if (this.stateValue !== 'up' || this.socket === undefined) {
       return Promise.reject(new ServerDownError(this.name));
     }
     const limit = this.options.maxPending ?? DEFAULT_MAX_PENDING;
     if (this.pending.size >= limit) return Promise.reject(new OverloadedError(this.name, limit));
-    return this.write(this.socket, request, options);
+    return this.write(this.socket, frame, options);
   }
 
-  private write(socket: Socket, request: Outgoing, options?: CallOptions): Promise<Reply> {
+  private write(
+    socket: Socket,
+    encode: (id: number) => Uint8Array,
+    options?: CallOptions,
+  ): Promise<Reply> {
     const id = this.nextId++;
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    let frame: Uint8Array;
+    try {
+      frame = encode(id);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    // No closure below refers to the request, so it is garbage once encoded (a batch of records would
+    // otherwise live, and be copied by the collector, until its reply came).
     const timeoutMs =
       options?.timeoutMs ?? this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    return new Promise<Reply>((resolve, reject) => {
-      const signal = options?.signal;
-      if (signal?.aborted === true) {
-        reject(signal.reason as Error);
-        return;
-      }
+    const reply = new Promise<Reply>((resolve, reject) => {
       const onAbort = (): void => {
         const waiter = this.pending.get(id);
         if (waiter === undefined) return;
@@ -161,8 +178,9 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
         sentAt: performance.now(),
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      socket.write(encodeFrame({ ...request, id }));
     });
+    socket.write(frame);
+    return reply;
   }
 
   private open(): Promise<void> {
@@ -193,7 +211,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
           client: this.options.clientName ?? 'triekv-broker',
           ...(this.options.authToken === undefined ? {} : { token: this.options.authToken }),
         };
-        this.write(socket, hello, { timeoutMs: connectTimeout })
+        this.write(socket, (id) => encodeFrame({ ...hello, id }), { timeoutMs: connectTimeout })
           .then((reply) => {
             if (reply.type !== 'OK') {
               const reason =

@@ -55,6 +55,15 @@ export function toWire(message: Message): unknown[] {
   }
 }
 
+/** The error for a message whose body is over the frame limit. */
+export function frameTooLarge(length: number, limit: number, id: number): ProtocolError {
+  return new ProtocolError(
+    ErrorCode.FRAME_TOO_LARGE,
+    `message of ${length} bytes exceeds the frame limit of ${limit} bytes`,
+    id,
+  );
+}
+
 /** One frame: a 4-byte big-endian body length, then the message in msgpack. */
 export function encodeFrame(message: Message, options?: EncodeOptions): Uint8Array {
   // The record-carrying messages have a writer of their own (fast-codec.ts); the rest go through
@@ -63,13 +72,7 @@ export function encodeFrame(message: Message, options?: EncodeOptions): Uint8Arr
   const frame = fast ?? packr.pack(toWire(message), RESERVE_START_SPACE | HEADER_BYTES);
   const length = frame.length - HEADER_BYTES;
   const limit = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-  if (length > limit) {
-    throw new ProtocolError(
-      ErrorCode.FRAME_TOO_LARGE,
-      `message of ${length} bytes exceeds the frame limit of ${limit} bytes`,
-      message.id,
-    );
-  }
+  if (length > limit) throw frameTooLarge(length, limit, message.id);
   if (fast === undefined) (frame as Buffer).writeUInt32BE(length, 0);
   return frame;
 }

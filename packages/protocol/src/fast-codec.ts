@@ -323,25 +323,46 @@ function writeMessage(m: Message): void {
 }
 
 /**
- * The frame of `message` (4-byte length, then msgpack), or undefined when the message is not one the
- * fast path writes. The frame is a view into a shared buffer that is never written again.
+ * Runs `write(item)` from `start`: the bytes it wrote, as a view into the shared buffer that is never
+ * written again, or undefined when it left the fast path.
  */
-export function encodeFast(message: Message): Uint8Array | undefined {
-  room(HEADER_BYTES);
-  pos = start + HEADER_BYTES;
+function take<T>(write: (item: T) => void, item: T): Uint8Array | undefined {
   try {
-    writeMessage(message);
+    write(item);
   } catch (error) {
     pos = start;
     if (error === BAIL) return undefined;
     throw error;
   }
-  view.setUint32(start, pos - start - HEADER_BYTES);
-  const frame = out.subarray(start, pos);
-  // The next frame starts on an 8-byte boundary (aligned reads for whoever looks at it as numbers).
+  const bytes = out.subarray(start, pos);
+  // The next starts on an 8-byte boundary (aligned reads for whoever looks at it as numbers).
   pos = (pos + 7) & ~7;
   start = pos;
-  return frame;
+  return bytes;
+}
+
+/** A frame: room for the length, the message, then the length. */
+function writeFrame(message: Message): void {
+  room(HEADER_BYTES);
+  pos = start + HEADER_BYTES;
+  writeMessage(message);
+  view.setUint32(start, pos - start - HEADER_BYTES);
+}
+
+/**
+ * The frame of `message` (4-byte length, then msgpack), or undefined when the message is not one the
+ * fast path writes. The frame is a view into a shared buffer that is never written again.
+ */
+export function encodeFast(message: Message): Uint8Array | undefined {
+  return take(writeFrame, message);
+}
+
+/**
+ * The msgpack bytes of one record as a PUT_BATCH carries it (`[key, value, version]`), or undefined when
+ * it is not one the fast path writes. A view into a shared buffer that is never written again.
+ */
+export function encodeRecordFast(record: WireRecord): Uint8Array | undefined {
+  return take(writeRecord, record);
 }
 
 // ---------------------------------------------------------------- reader

@@ -52,5 +52,6 @@ export {
   type WireRecord,
 } from './messages.js';
 export { encodeFrame, toWire, type EncodeOptions } from './encode.js';
+export { PutBatchWriter, encodeRecord } from './batch-writer.js';
 export { checkValue, normalizeVersion, toMessage } from './decode.js';
 export { FrameDecoder, decodeFrame, type Decoded, type DecoderOptions } from './frame-decoder.js';
