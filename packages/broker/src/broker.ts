@@ -371,12 +371,9 @@ export class Broker extends EventEmitter<{
 
   private async read(key: string, path: string[], options?: CallOptions): Promise<ReadResult> {
     this.checkOpen();
+    // Under hash, the key's first k live servers (writeTargets picks them without sorting them all).
     const first =
-      this.placement === 'hash'
-        ? this.order(key)
-            .filter((c) => c.up)
-            .slice(0, this.k)
-        : this.connections.filter((c) => c.up);
+      this.placement === 'hash' ? this.writeTargets(key) : this.connections.filter((c) => c.up);
     if (first.length === 0)
       throw new UnavailableError(
         `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,

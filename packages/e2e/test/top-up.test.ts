@@ -1,29 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { Broker, type ServerConnection } from '@triekv/broker';
-import { FrameDecoder, ProtocolError, encodeFrame, type Version } from '@triekv/protocol';
+import type { Version } from '@triekv/protocol';
 import { parseValue, valuesEqual, type Doc } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
-import { RawClient, startServer } from '@triekv/test-utils';
+import { RawClient, startMuteServer, startServer, type MuteServer } from '@triekv/test-utils';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
-
-/** A server that says hello and then never answers: a paused process, or a blackholed link. */
-async function muteServer(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    const decoder = new FrameDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      for (const m of decoder.push(chunk))
-        if (!(m instanceof ProtocolError) && m.type === 'HELLO')
-          socket.write(encodeFrame({ type: 'OK', id: m.id }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, sockets };
-}
 
 /**
  * When one of a key's replicas does not answer, reads and writes go on to the next servers of the key's
@@ -32,13 +13,13 @@ async function muteServer(): Promise<{ server: Server; port: number; sockets: Se
  */
 describe('reads and writes top up to k answers', () => {
   const servers: KvServer[] = [];
-  let mute: Awaited<ReturnType<typeof muteServer>>;
+  let mute: MuteServer;
   let broker: Broker;
   const clients: RawClient[] = [];
   let ports: number[] = [];
 
   beforeEach(async () => {
-    mute = await muteServer();
+    mute = await startMuteServer();
     ports = [mute.port];
     for (let i = 0; i < 3; i++) {
       const { server, port } = await startServer();
@@ -60,8 +41,7 @@ describe('reads and writes top up to k answers', () => {
     await broker.close();
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await Promise.all(servers.splice(0).map((s) => s.close()));
-    for (const s of mute.sockets) s.destroy();
-    await new Promise((resolve) => mute.server.close(resolve));
+    await mute.close();
   });
 
   /** A key whose first server in order is the mute one; its next two are real servers. */

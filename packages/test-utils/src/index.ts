@@ -1,7 +1,8 @@
 /**
  * @packageDocumentation
  * Private test helpers shared by the triekv test suites: `RawClient` (a bare protocol client),
- * `startServer` (in-process), `startServerProcess` (a real kv-server process) and `waitFor`.
+ * `startServer` (in-process), `startServerProcess` (a real kv-server process), `startMuteServer` (one
+ * that never answers) and `waitFor`.
  *
  * @example
  * ```ts
@@ -20,4 +21,5 @@ export {
   type SpawnOptions,
 } from './servers.js';
 export { waitFor } from './wait-for.js';
+export { startMuteServer, type MuteServer } from './mute-server.js';
 export { seededRandom } from './random.js';

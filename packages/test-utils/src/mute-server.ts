@@ -1,0 +1,46 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { FrameDecoder, ProtocolError, encodeFrame } from '@triekv/protocol';
+
+/** A server that answers HELLO and nothing else. */
+export interface MuteServer {
+  server: Server;
+  port: number;
+  /** Its open connections. */
+  sockets: Set<Socket>;
+  /** Requests it received (HELLO excluded), by type. */
+  received: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts, on 127.0.0.1 port 0, a server that says hello and then never answers: what a paused process
+ * or a blackholed link looks like to a client.
+ */
+export async function startMuteServer(): Promise<MuteServer> {
+  const sockets = new Set<Socket>();
+  const received: string[] = [];
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const m of decoder.push(chunk)) {
+        if (m instanceof ProtocolError) continue;
+        if (m.type === 'HELLO') socket.write(encodeFrame({ type: 'OK', id: m.id }));
+        else received.push(m.type);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    port: (server.address() as { port: number }).port,
+    sockets,
+    received,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
