@@ -34,8 +34,8 @@ function sortedOrder(keys: readonly string[], from: number, to: number): number[
       return x < y ? -1 : x > y ? 1 : a - b;
     });
   }
+  // Only its first n places are read: no resizing (setting an array's length is a runtime call).
   const order = orderScratch;
-  order.length = n;
   for (let i = 0; i < n; i++) {
     const key = keys[from + i] as string;
     let j = i - 1;
@@ -201,18 +201,23 @@ export function writeTrie(
   // recursion: a chain of keys each a prefix of the next would otherwise recurse once per key. Shared
   // by every build (a build is synchronous and never reentrant).
   const pending = stack;
-  pending.length = 0;
-  if (to > from) pending.push(0, to - from, 0, -1);
-  else {
+  let top = 0;
+  if (to > from) {
+    pending[0] = 0;
+    pending[1] = to - from;
+    pending[2] = 0;
+    pending[3] = -1;
+    top = 4;
+  } else {
     out.num(0);
     out.num(0);
     out.num(0);
   }
-  while (pending.length > 0) {
-    const patch = pending.pop() as number;
-    const depth = pending.pop() as number;
-    const hi = pending.pop() as number;
-    let lo = pending.pop() as number;
+  while (top > 0) {
+    const patch = pending[--top] as number;
+    const depth = pending[--top] as number;
+    const hi = pending[--top] as number;
+    let lo = pending[--top] as number;
     if (patch >= 0) out.setNum(patch, out.length);
     const first = keys[order[lo] as number] as string;
     const last = keys[order[hi - 1] as number] as string;
@@ -248,7 +253,10 @@ export function writeTrie(
       const entry = out.length;
       out.unit(c);
       out.num(0);
-      pending.push(i, j, end + 1, entry + 1);
+      pending[top++] = i;
+      pending[top++] = j;
+      pending[top++] = end + 1;
+      pending[top++] = entry + 1;
       i = j;
     }
   }

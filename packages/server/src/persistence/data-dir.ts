@@ -154,8 +154,20 @@ export class DataDir {
       this.waiters.push(resolve);
       this.failures.push(reject);
     });
-    void this.flush();
+    // One flusher at a time takes whatever has queued up since its last round: the callers do not
+    // each wait for the flush in progress and then race for the next (which woke all of them, every
+    // round, for one to find work).
+    this.flushing ??= this.flushRounds();
     return done;
+  }
+
+  /** Flushes what is pending, round after round, until nothing more waits. */
+  private async flushRounds(): Promise<void> {
+    try {
+      while (this.pending.length > 0 || this.waiters.length > 0) await this.flushRound();
+    } finally {
+      this.flushing = undefined;
+    }
   }
 
   private ownFsyncs: Promise<void> = Promise.resolve();
@@ -170,45 +182,46 @@ export class DataDir {
     this.unlock();
   }
 
+  /**
+   * Waits for the flusher, then flushes what is left (`close()`, and each sync under `always`, which
+   * fsyncs even when there is nothing to write).
+   */
   private async flush(fsyncEvenIfEmpty = false): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
-    if (this.pending.length === 0) {
+    if (this.pending.length === 0 && this.waiters.length === 0) {
       if (fsyncEvenIfEmpty && this.log !== undefined) await this.log.datasync();
-      this.resolveWaiters();
       return;
     }
+    this.flushing = this.flushRounds();
+    await this.flushing;
+  }
+
+  /** Writes the pending entries (fsync as the policy says), settles their waiters, maybe compacts. */
+  private async flushRound(): Promise<void> {
     const parts = this.pending;
     const waiters = this.waiters;
     const failures = this.failures;
     this.pending = [];
     this.waiters = [];
     this.failures = [];
-    this.flushing = (async () => {
-      try {
-        await (this.log as FileHandle).writev(parts);
-        if (this.policy !== 'off') await (this.log as FileHandle).datasync();
-        for (const resolve of waiters) resolve();
-      } catch (error) {
-        this.logger.error({ err: error }, 'log write failed');
-        for (const reject of failures) reject(error as Error);
-      }
-      try {
-        // Inside the flush: no other write can interleave with the switch to a new log.
-        await this.maybeCompact();
-      } catch (error) {
-        this.logger.error({ err: error }, 'compaction failed; the log keeps growing');
-      }
-    })();
-    await this.flushing;
-    this.flushing = undefined;
-  }
-
-  /** Resolves the waiting syncs: everything they wait for has been flushed already. */
-  private resolveWaiters(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    this.failures = [];
-    for (const resolve of waiters) resolve();
+    if (parts.length === 0) {
+      for (const resolve of waiters) resolve();
+      return;
+    }
+    try {
+      await (this.log as FileHandle).writev(parts);
+      if (this.policy !== 'off') await (this.log as FileHandle).datasync();
+      for (const resolve of waiters) resolve();
+    } catch (error) {
+      this.logger.error({ err: error }, 'log write failed');
+      for (const reject of failures) reject(error as Error);
+    }
+    try {
+      // Inside the flush: no other write can interleave with the switch to a new log.
+      await this.maybeCompact();
+    } catch (error) {
+      this.logger.error({ err: error }, 'compaction failed; the log keeps growing');
+    }
   }
 
   /**
