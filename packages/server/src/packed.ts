@@ -45,6 +45,8 @@ const out = new UnitWriter();
 const keyStack: string[] = [];
 const positionStack: number[] = [];
 let stackTop = 0;
+/** The most places the scratch keeps between records. */
+const KEEP_KEYS = 4096;
 
 /** Packs a record: `doc` at `version`, or a tombstone at `version` when `doc` is null. */
 export function packRecord(doc: Doc | null, version: Version): string {
@@ -57,6 +59,11 @@ export function packRecord(doc: Doc | null, version: Version): string {
   if (doc !== null) {
     stackTop = 0;
     writeDoc(doc);
+    // A document of very many keys is not kept alive (nor its keys) by the scratch it passed through.
+    if (keyStack.length > KEEP_KEYS) {
+      keyStack.length = 0;
+      positionStack.length = 0;
+    }
   }
   return out.toString();
 }

@@ -5,6 +5,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const f64 = new Float64Array(1);
 const f64Units = new Uint16Array(f64.buffer);
 
+/** Room a writer starts with, and the most it keeps between builds (one large string is not kept). */
+const INITIAL_UNITS = 1024;
+const KEEP_UNITS = 64 * 1024;
+
 /** Above this many units, `fromCharCode.apply` would exceed the engine's argument limit. */
 const CHUNK = 8192;
 
@@ -14,14 +18,18 @@ const CHUNK = 8192;
  * allocates only the string itself.
  */
 export class UnitWriter {
-  private units = new Uint16Array(1024);
+  private units = new Uint16Array(INITIAL_UNITS);
   private bytes = Buffer.from(this.units.buffer);
   /** Units written. */
   length = 0;
 
-  /** Empties the buffer (keeping its room). */
+  /** Empties the buffer, keeping its room unless a large build grew it past `KEEP_UNITS`. */
   reset(): void {
     this.length = 0;
+    if (this.units.length > KEEP_UNITS) {
+      this.units = new Uint16Array(INITIAL_UNITS);
+      this.bytes = Buffer.from(this.units.buffer);
+    }
   }
 
   /** Makes room for `more` units. */

@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import { UnitWriter, readFloat64, readNum, trieGet, writeTrie } from '@triekv/trie';
+
+describe('UnitWriter', () => {
+  test('numbers, float64s and text come back from the string as written', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 2 ** 32 - 1 }),
+        fc.double(),
+        fc.string({ unit: 'binary', maxLength: 20 }),
+        (n, x, text) => {
+          const w = new UnitWriter();
+          w.num(0);
+          w.float64(x);
+          w.text(text);
+          w.setNum(0, n);
+          const s = w.toString();
+          expect(s.length).toBe(w.length);
+          expect(readNum(s, 0)).toBe(n);
+          expect(Object.is(readFloat64(s, 2), x)).toBe(true);
+          expect(s.slice(6)).toBe(text);
+        },
+      ),
+    );
+  });
+
+  test('grows as needed, and after a large build starts small again without losing anything', () => {
+    const w = new UnitWriter();
+    const big = 'x'.repeat(200_000);
+    w.text(big);
+    expect(w.toString()).toBe(big);
+    w.reset();
+    expect(w.length).toBe(0);
+    w.text('ab');
+    w.unit(0x263a);
+    expect(w.toString()).toBe('ab\u263a');
+  });
+
+  test('a trie can sit anywhere in a larger string, its offsets counted from the start', () => {
+    const w = new UnitWriter();
+    w.text('some data before the trie');
+    const root = w.length;
+    const keys = ['name', 'age', 'address', 'a'];
+    expect(writeTrie(w, keys, [10, 20, 30, 40])).toBe(4);
+    w.text('and after');
+    const s = w.toString();
+    expect(keys.map((k) => trieGet(s, root, k))).toEqual([10, 20, 30, 40]);
+    expect(trieGet(s, root, 'ad')).toBeUndefined();
+    // Only keys[1..3) of the list.
+    const at = w.length;
+    writeTrie(w, keys, undefined, 1, 3);
+    const t = w.toString();
+    expect(trieGet(t, at, 'age')).toBe(1);
+    expect(trieGet(t, at, 'address')).toBe(2);
+    expect(trieGet(t, at, 'name')).toBeUndefined();
+  });
+});
