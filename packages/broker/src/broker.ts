@@ -5,7 +5,9 @@ import { formatPath, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
 import { HybridClock } from './hlc.js';
-import { repair } from './repair.js';
+import { computeWith, type Bindings, type ComputeResult, type Expr } from './compute.js';
+import { load, type LoadOptions, type LoadSummary } from './load.js';
+import { repair, type RepairSummary } from './repair.js';
 import { hash32, rendezvousOrder } from './rendezvous.js';
 import { ServerConnection, type CallOptions, type ConnectionOptions } from './server-connection.js';
 import type { ServerAddress } from './server-file.js';
@@ -185,13 +187,15 @@ export class Broker extends EventEmitter<{
 
   /** Stores `doc` under `key` on k servers, as a new version. */
   async put(key: string, doc: Doc, options?: CallOptions): Promise<WriteResult> {
-    this.checkOpen();
+    this.checkOpen(options);
     const targets = this.writeTargets(key);
     if (targets.length === 0)
       throw new UnavailableError(`no server is up to write ${JSON.stringify(key)} to`);
     const version = this.clock.tick();
     const request = { type: 'PUT', key, value: doc, version } as const;
     const results = await Promise.allSettled(targets.map((c) => c.request(request, options)));
+    // Stopped by the caller: say so (some replicas may have the write, as with any abandoned call).
+    options?.signal?.throwIfAborted();
     const servers = targets.filter((_, i) => results[i]?.status === 'fulfilled').map((c) => c.name);
     let replicas = servers.length;
     if (this.placement === 'hash' && replicas < this.k) {
@@ -233,11 +237,34 @@ export class Broker extends EventEmitter<{
   }
 
   /**
+   * Evaluates an arithmetic expression (`parseExpression`'s language) with each variable bound to the
+   * number at its path, read as `query` reads: `compute('2*(x+3)', { x: ['key1', 'age'] })`.
+   */
+  async compute(
+    expression: string | Expr,
+    bindings: Bindings,
+    options?: CallOptions,
+  ): Promise<ComputeResult> {
+    this.checkOpen(options);
+    return computeWith(expression, bindings, (path) => this.query(path, options));
+  }
+
+  /** Loads records from a stream of text: see `load`. */
+  load(source: AsyncIterable<Uint8Array | string>, options?: LoadOptions): Promise<LoadSummary> {
+    return load(this, source, options);
+  }
+
+  /** One repair pass: see `repair`. */
+  repair(options?: CallOptions): Promise<RepairSummary> {
+    return repair(this, options);
+  }
+
+  /**
    * Deletes `key` everywhere it may be. Refused (and nothing deleted) when a server that may hold it is
    * down: under `hash` the servers of its order up to its k-th live one, under `random` every server.
    */
   async delete(key: string, options?: CallOptions): Promise<WriteResult> {
-    this.checkOpen();
+    this.checkOpen(options);
     const mayHold: ServerConnection[] = [];
     if (this.placement === 'hash') {
       let live = 0;
@@ -254,6 +281,7 @@ export class Broker extends EventEmitter<{
     const results = await Promise.allSettled(
       mayHold.map((c) => c.request({ type: 'DELETE', key, version }, options)),
     );
+    options?.signal?.throwIfAborted();
     const replies = results.filter(
       (r): r is PromiseFulfilledResult<Reply> => r.status === 'fulfilled',
     );
@@ -276,12 +304,13 @@ export class Broker extends EventEmitter<{
     limit = DEFAULT_SCAN_LIMIT,
     options?: CallOptions,
   ): Promise<{ keys: string[]; warnings: string[] }> {
-    this.checkOpen();
+    this.checkOpen(options);
     const live = this.connections.filter((c) => c.up);
     if (live.length === 0) throw new UnavailableError('no server is up');
     const pages = await Promise.allSettled(
       live.map((c) => c.request({ type: 'SCAN', prefix, limit }, options)),
     );
+    options?.signal?.throwIfAborted();
     // Which servers reported each key (as live: a server hides its tombstones).
     const reporters = new Map<string, ServerConnection[]>();
     pages.forEach((page, i) => {
@@ -352,14 +381,16 @@ export class Broker extends EventEmitter<{
     ];
   }
 
-  checkOpen(): void {
+  /** Throws when the broker is closed, or when the call's signal has aborted (with its reason). */
+  checkOpen(options?: CallOptions): void {
     if (this.closed) throw new BrokerClosedError();
+    options?.signal?.throwIfAborted();
   }
 
   /** Runs the repair (see repair.ts) once a returning server has settled; one at a time. */
   private repairSoon(): Promise<unknown> {
     const run = async (): Promise<void> => {
-      const summary = await repair(this);
+      const summary = await this.repair();
       for (const s of summary.servers) this.emit('repaired', s.server, s.copied);
     };
     // A background repair must never become an unhandled rejection: its failure is an event.
@@ -370,7 +401,7 @@ export class Broker extends EventEmitter<{
   }
 
   private async read(key: string, path: string[], options?: CallOptions): Promise<ReadResult> {
-    this.checkOpen();
+    this.checkOpen(options);
     // Under hash, the key's first k live servers (writeTargets picks them without sorting them all).
     const first =
       this.placement === 'hash' ? this.writeTargets(key) : this.connections.filter((c) => c.up);
@@ -442,6 +473,7 @@ export class Broker extends EventEmitter<{
     const request =
       path.length === 0 ? ({ type: 'GET', key } as const) : ({ type: 'QUERY', key, path } as const);
     const results = await Promise.allSettled(servers.map((c) => c.request(request, options)));
+    options?.signal?.throwIfAborted();
     const answers: Answer[] = [];
     results.forEach((r, i) => {
       if (r.status === 'fulfilled')

@@ -3,18 +3,15 @@ import {
   PathError,
   formatDisplay,
   formatPath,
-  isNumeric,
   parsePath,
   parseRecord,
-  toNumber,
   type KvRecord,
   type Path,
 } from '@triekv/record';
 import type { Broker } from './broker.js';
-import { evaluate, parseExpression, type Expr } from './compute.js';
+import { parseExpression, type Expr } from './compute.js';
 import { DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { CommandError, ComputeError } from './errors.js';
-import { repair } from './repair.js';
 
 /** A parsed command line. */
 export type Command =
@@ -223,7 +220,7 @@ export async function execute(broker: Broker, command: Command): Promise<Command
         return { ...base, ok: true, lines, json: { servers }, warnings: broker.downWarnings() };
       }
       case 'REPAIR': {
-        const r = await repair(broker);
+        const r = await broker.repair();
         const lines = [
           `repaired: ${r.copied} copies over ${r.keys} keys`,
           ...r.servers.map((s) => `${s.server} ${s.copied} copied`),
@@ -251,24 +248,9 @@ async function compute(
   command: Extract<Command, { name: 'COMPUTE' }>,
   base: { command: string },
 ): Promise<CommandResult> {
-  const reads = await Promise.all(command.bindings.map((b) => broker.query(b.path)));
-  const variables = new Map<string, number>();
-  const warnings = new Set<string>();
-  command.bindings.forEach((b, i) => {
-    const r = reads[i] as Awaited<ReturnType<Broker['query']>>;
-    r.warnings.forEach((w) => warnings.add(w));
-    if (!r.found || r.value === undefined)
-      throw new ComputeError(`${b.name}: QUERY ${formatPath(b.path)} found nothing`);
-    if (!isNumeric(r.value))
-      throw new ComputeError(
-        `${b.name}: QUERY ${formatPath(b.path)} is not a number (${formatDisplay(b.path, r.value)})`,
-      );
-    variables.set(b.name, toNumber(r.value));
-  });
-  const value = evaluate(command.expr, variables);
-  if (!Number.isFinite(value))
-    throw new ComputeError(`the result is not a finite number (${value})`);
-  return { ...base, ok: true, lines: [String(value)], json: { value }, warnings: [...warnings] };
+  const bindings = new Map(command.bindings.map((b) => [b.name, b.path]));
+  const { value, warnings } = await broker.compute(command.expr, bindings);
+  return { ...base, ok: true, lines: [String(value)], json: { value }, warnings };
 }
 
 /** A failed command's result, with the error's code and message. */

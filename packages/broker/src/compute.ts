@@ -1,3 +1,11 @@
+import {
+  formatDisplay,
+  formatPath,
+  isNumeric,
+  toNumber,
+  type Path,
+  type Value,
+} from '@triekv/record';
 import { ComputeError } from './errors.js';
 
 /** A parsed arithmetic expression. */
@@ -212,4 +220,48 @@ export function evaluate(expr: Expr, variables: ReadonlyMap<string, number>): nu
       }
     }
   }
+}
+
+/** What COMPUTE found: the value, and the warnings of the reads it made. */
+export interface ComputeResult {
+  value: number;
+  warnings: string[];
+}
+
+/** Each variable of a COMPUTE and the path (record key first) whose value it takes. */
+export type Bindings = ReadonlyMap<string, Path> | Readonly<Record<string, Path>>;
+
+/**
+ * Evaluates `expression` with each variable bound to the number found at its path: the reads go out
+ * together through `query`; a path that finds nothing or a non-number, or a result that is not a finite
+ * number, is a `ComputeError`.
+ */
+export async function computeWith(
+  expression: string | Expr,
+  bindings: Bindings,
+  query: (path: Path) => Promise<{ found: boolean; value?: Value; warnings: string[] }>,
+): Promise<ComputeResult> {
+  const expr = typeof expression === 'string' ? parseExpression(expression) : expression;
+  const pairs: [string, Path][] =
+    bindings instanceof Map
+      ? [...(bindings as ReadonlyMap<string, Path>)]
+      : Object.entries(bindings as Readonly<Record<string, Path>>);
+  const reads = await Promise.all(pairs.map(([, path]) => query(path)));
+  const variables = new Map<string, number>();
+  const warnings = new Set<string>();
+  pairs.forEach(([name, path], i) => {
+    const r = reads[i] as Awaited<ReturnType<typeof query>>;
+    r.warnings.forEach((w) => warnings.add(w));
+    if (!r.found || r.value === undefined)
+      throw new ComputeError(`${name}: QUERY ${formatPath(path)} found nothing`);
+    if (!isNumeric(r.value))
+      throw new ComputeError(
+        `${name}: QUERY ${formatPath(path)} is not a number (${formatDisplay(path, r.value)})`,
+      );
+    variables.set(name, toNumber(r.value));
+  });
+  const value = evaluate(expr, variables);
+  if (!Number.isFinite(value))
+    throw new ComputeError(`the result is not a finite number (${value})`);
+  return { value, warnings: [...warnings] };
 }

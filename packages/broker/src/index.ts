@@ -37,7 +37,15 @@ export { HybridClock } from './hlc.js';
 export { hash32, rendezvousOrder } from './rendezvous.js';
 export { load, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
 export { repair, type RepairSummary } from './repair.js';
-export { evaluate, parseExpression, variablesOf, type Expr } from './compute.js';
+export {
+  computeWith,
+  evaluate,
+  parseExpression,
+  variablesOf,
+  type Bindings,
+  type ComputeResult,
+  type Expr,
+} from './compute.js';
 export {
   COMMANDS,
   HELP,

@@ -21,6 +21,8 @@ export interface LoadOptions extends ReadOptions {
   batchSize?: number;
   /** Stops the load (it rejects with the signal's reason). */
   signal?: AbortSignal;
+  /** Time for each batch's reply, ms. @default the broker's request timeout */
+  timeoutMs?: number;
 }
 
 /** What a load did. */
@@ -48,6 +50,10 @@ export async function load(
   broker.checkOpen();
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const call = {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  };
   // Only what went wrong is remembered (records placed on fewer than k servers, records in a failed
   // batch), so memory stays flat however long the input.
   const short = new Set<number>();
@@ -71,10 +77,7 @@ export async function load(
     const { writer, indexes } = buffer;
     if (indexes.length === batchSize) batchBytes = writer.bytes;
     const sent = server
-      .requestFrame(
-        (id) => writer.frame(id),
-        options.signal === undefined ? undefined : { signal: options.signal },
-      )
+      .requestFrame((id) => writer.frame(id), call)
       .then(
         () => {
           replicaWrites += indexes.length;

@@ -1,7 +1,7 @@
 import { compareVersions, type ExportEntry } from '@triekv/protocol';
 import type { Broker } from './broker.js';
 import { DEFAULT_REPAIR_PAGE } from './defaults.js';
-import type { ServerConnection } from './server-connection.js';
+import type { CallOptions, ServerConnection } from './server-connection.js';
 
 /** What a repair did, per server. */
 export interface RepairSummary {
@@ -18,7 +18,10 @@ class ExportCursor {
   private after: string | undefined;
   private finished = false;
 
-  constructor(readonly server: ServerConnection) {}
+  constructor(
+    readonly server: ServerConnection,
+    private readonly options: CallOptions | undefined,
+  ) {}
 
   /** Set when the server failed while being read; its stream is then treated as ended. */
   failure: Error | undefined;
@@ -28,11 +31,14 @@ class ExportCursor {
     if (this.finished) return undefined;
     let reply;
     try {
-      reply = await this.server.request({
-        type: 'EXPORT',
-        limit: DEFAULT_REPAIR_PAGE,
-        ...(this.after === undefined ? {} : { after: this.after }),
-      });
+      reply = await this.server.request(
+        {
+          type: 'EXPORT',
+          limit: DEFAULT_REPAIR_PAGE,
+          ...(this.after === undefined ? {} : { after: this.after }),
+        },
+        this.options,
+      );
     } catch (error) {
       this.failure = error as Error;
       this.finished = true;
@@ -55,16 +61,19 @@ class ExportCursor {
  * Brings every live server up to date with what it should hold: merges the sorted EXPORT streams of all
  * live servers key by key (memory stays bounded by one page per server), finds each key's newest version
  * (a record or a tombstone), and copies it to the key's replicas that lack it. Under `hash` the replicas
- * are the key's first k live servers; under `random`, servers are added until k hold it.
+ * are the key's first k live servers; under `random`, servers are added until k hold it. `timeoutMs`
+ * applies to each request; an aborted `signal` stops the pass (it rejects with the signal's reason).
  */
-export async function repair(broker: Broker): Promise<RepairSummary> {
+export async function repair(broker: Broker, options?: CallOptions): Promise<RepairSummary> {
   broker.checkOpen();
+  const signal = options?.signal;
   const live = broker.connections.filter((c) => c.up);
-  const cursors = live.map((c) => new ExportCursor(c));
+  const cursors = live.map((c) => new ExportCursor(c, options));
   const copiedBy = new Map<ServerConnection, number>(live.map((c) => [c, 0]));
   const failed = new Map<ServerConnection, string>();
   let keys = 0;
   for (;;) {
+    signal?.throwIfAborted();
     const heads = await Promise.all(cursors.map((c) => c.head()));
     let smallest: string | undefined;
     for (const h of heads)
@@ -99,7 +108,7 @@ export async function repair(broker: Broker): Promise<RepairSummary> {
                 version: entry.version,
               } as const);
         try {
-          await target.request(request);
+          await target.request(request, options);
           copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
         } catch (error) {
           // A server that fails mid-repair is skipped; the next repair (it runs again when the server
@@ -109,6 +118,8 @@ export async function repair(broker: Broker): Promise<RepairSummary> {
       }),
     );
   }
+  // A pass stopped by its caller says so, rather than listing every server as skipped.
+  signal?.throwIfAborted();
   for (const cursor of cursors) {
     if (cursor.failure !== undefined) failed.set(cursor.server, cursor.failure.message);
   }
