@@ -1,5 +1,5 @@
 import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
-import { PutBatchWriter, encodeRecord } from '@triekv/protocol';
+import { DEFAULT_MAX_FRAME_SIZE, PutBatchWriter, encodeRecord } from '@triekv/protocol';
 import type { Broker } from './broker.js';
 import { DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_BATCH_SIZE } from './defaults.js';
 import { UnavailableError } from './errors.js';
@@ -23,6 +23,19 @@ export interface LoadOptions extends ReadOptions {
   signal?: AbortSignal;
   /** Time for each batch's reply, ms. @default the broker's request timeout */
   timeoutMs?: number;
+  /**
+   * Largest PUT_BATCH body sent, in bytes: a batch goes out early rather than grow past it, and a record
+   * too large to fit one alone is rejected with its line. Keep it at or below the servers' `--max-frame`.
+   * @default 16 MiB
+   */
+  maxFrameSize?: number;
+}
+
+/** A batch being filled for one server: the records' bytes, and their indexes in the input. */
+interface Batch {
+  server: ServerConnection;
+  writer: PutBatchWriter;
+  indexes: number[];
 }
 
 /** What a load did. */
@@ -59,22 +72,19 @@ export async function load(
   const short = new Set<number>();
   // Per server, the batch being filled: each record is encoded once and its bytes copied into the
   // batch of every server it goes to, so no record object outlives its placing.
-  const buffers = new Map<ServerConnection, { writer: PutBatchWriter; indexes: number[] }>();
+  const open = new Map<ServerConnection, Batch>();
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
   const rejected: { line: number; reason: string }[] = [];
+  const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   let records = 0;
   let replicaWrites = 0;
   /** The size of the last full batch: where the next one's buffer starts. */
   let batchBytes = 16 * 1024;
 
-  const flush = async (server: ServerConnection): Promise<void> => {
-    const buffer = buffers.get(server);
-    if (buffer === undefined || buffer.indexes.length === 0) return;
-    buffers.delete(server);
+  const send = async ({ server, writer, indexes }: Batch): Promise<void> => {
     let flying = inFlight.get(server);
     if (flying === undefined) inFlight.set(server, (flying = new Set()));
     while (flying.size >= DEFAULT_BATCHES_IN_FLIGHT) await Promise.race(flying);
-    const { writer, indexes } = buffer;
     if (indexes.length === batchSize) batchBytes = writer.bytes;
     const sent = server
       .requestFrame((id) => writer.frame(id), call)
@@ -90,27 +100,46 @@ export async function load(
     flying.add(sent);
   };
 
-  /** Adds the record to its servers' batches; says which batches are full (usually none). */
-  const place = (record: KvRecord): ServerConnection[] | undefined => {
-    const index = records++;
+  /**
+   * Adds the record to its servers' batches; returns the batches ready to send (usually none): full
+   * ones, and ones that could not take it within the frame limit.
+   */
+  const place = (record: KvRecord, line: number): Batch[] | undefined => {
     const targets = broker.writeTargets(record.key);
     if (targets.length === 0) throw new UnavailableError('no server is up to load into');
-    if (targets.length < broker.k) short.add(index);
     const bytes = encodeRecord({
       key: record.key,
       value: record.value,
       version: broker.clock.tick(),
     });
-    let full: ServerConnection[] | undefined;
-    for (const server of targets) {
-      let buffer = buffers.get(server);
-      if (buffer === undefined)
-        buffers.set(server, (buffer = { writer: new PutBatchWriter(batchBytes), indexes: [] }));
-      buffer.writer.add(bytes);
-      buffer.indexes.push(index);
-      if (buffer.indexes.length >= batchSize) (full ??= []).push(server);
+    if (!PutBatchWriter.fitsAlone(bytes, maxFrameSize)) {
+      rejected.push({
+        line,
+        reason: `the record takes ${bytes.length} bytes, more than a frame holds (${maxFrameSize})`,
+      });
+      return undefined;
     }
-    return full;
+    const index = records++;
+    if (targets.length < broker.k) short.add(index);
+    let ready: Batch[] | undefined;
+    for (const server of targets) {
+      let batch = open.get(server);
+      if (batch !== undefined && !batch.writer.fits(bytes)) {
+        (ready ??= []).push(batch);
+        batch = undefined;
+      }
+      if (batch === undefined) {
+        batch = { server, writer: new PutBatchWriter(batchBytes, maxFrameSize), indexes: [] };
+        open.set(server, batch);
+      }
+      batch.writer.add(bytes);
+      batch.indexes.push(index);
+      if (batch.indexes.length >= batchSize) {
+        (ready ??= []).push(batch);
+        open.delete(server);
+      }
+    }
+    return ready;
   };
 
   // A chunk of the input at a time: no promise per record, only per full batch.
@@ -121,13 +150,13 @@ export async function load(
         rejected.push({ line: result.line, reason: result.error.detail });
         continue;
       }
-      const full = place(result.record);
-      if (full !== undefined) for (const server of full) await flush(server);
+      const ready = place(result.record, result.line);
+      if (ready !== undefined) for (const batch of ready) await send(batch);
       if (records % batchSize === 0)
         options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
     }
   }
-  for (const server of [...buffers.keys()]) await flush(server);
+  for (const batch of [...open.values()]) await send(batch);
   for (const flying of inFlight.values()) await Promise.all(flying);
   options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
   const underReplicated = short.size;

@@ -112,4 +112,24 @@ describe('Broker API: compute, load, repair', () => {
     writing.abort(new Error('gave up writing'));
     await expect(write).rejects.toThrow('gave up writing');
   });
+
+  test('a load keeps every batch within the frame limit, and rejects a record no frame can hold', async () => {
+    await cluster();
+    const lines = Array.from(
+      { length: 60 },
+      (_, i) => `"key${i}" : { "text" : "${'x'.repeat(200)}" ; "i" : ${i} }`,
+    );
+    lines.splice(30, 0, `"huge" : { "text" : "${'y'.repeat(3000)}" }`);
+    const summary = await broker.load(Readable.from([lines.join('\n')]), { maxFrameSize: 2000 });
+    expect(summary).toMatchObject({ records: 60, replicaWrites: 120, underReplicated: 0 });
+    expect(summary.rejected).toEqual([
+      {
+        line: 31,
+        reason: expect.stringMatching(/bytes, more than a frame holds \(2000\)$/) as string,
+      },
+    ]);
+    for (let i = 0; i < 60; i++)
+      await expect(broker.query([`key${i}`, 'i'])).resolves.toMatchObject({ value: i });
+    await expect(broker.get('huge')).resolves.toMatchObject({ found: false });
+  });
 });

@@ -50,6 +50,16 @@ export class PutBatchWriter {
     return this.length;
   }
 
+  /** Whether adding `record` keeps the frame body within the frame limit. */
+  fits(record: Uint8Array): boolean {
+    return this.length + record.length - HEADER_BYTES <= this.maxFrameSize;
+  }
+
+  /** Whether `record` fits a batch of its own under a frame limit of `maxFrameSize` bytes. */
+  static fitsAlone(record: Uint8Array, maxFrameSize = DEFAULT_MAX_FRAME_SIZE): boolean {
+    return HEAD + record.length - HEADER_BYTES <= maxFrameSize;
+  }
+
   /** Adds a record's bytes (from `encodeRecord`). */
   add(record: Uint8Array): void {
     const need = this.length + record.length;

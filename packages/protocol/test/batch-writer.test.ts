@@ -72,6 +72,10 @@ describe('PutBatchWriter', () => {
     expect(new FrameDecoder().push(grown)[0]).toMatchObject({ id: 7, records: [big, big, big] });
     const small = new PutBatchWriter(undefined, 1000);
     small.add(encodeRecord(big));
+    expect(small.fits(encodeRecord(big))).toBe(false);
+    expect(PutBatchWriter.fitsAlone(encodeRecord(big), 1000)).toBe(false);
+    expect(PutBatchWriter.fitsAlone(encodeRecord(big), 6000)).toBe(true);
+    expect(new PutBatchWriter(undefined, 6000).fits(encodeRecord(big))).toBe(true);
     expect(() => small.frame(3)).toThrow(ProtocolError);
     expect(() => small.frame(3)).toThrow(/exceeds the frame limit of 1000 bytes/);
     let thrown: unknown;
