@@ -60,7 +60,7 @@ export async function load(
   source: AsyncIterable<Uint8Array | string>,
   options: LoadOptions = {},
 ): Promise<LoadSummary> {
-  broker.checkOpen();
+  broker.checkOpen(options);
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const call = {
