@@ -61,9 +61,14 @@ export interface ServerStatus {
 interface Answer {
   server: ServerConnection;
   reply: Reply;
+  /** Asked for the version only (a digest read): an OK reply then carries no value. */
+  digest: boolean;
 }
 
-/** Newer-first order of read answers: a value or a miss at a version beats anything older; no version is oldest. */
+/**
+ * Newer-first order of read answers: a value or a miss at a version beats anything older; no version is
+ * oldest. Of equal versions, a full answer beats a digest (its value needs no fetching).
+ */
 function newest(answers: Answer[]): Answer | undefined {
   let best: Answer | undefined;
   for (const a of answers) {
@@ -74,9 +79,20 @@ function newest(answers: Answer[]): Answer | undefined {
     }
     const av = versionOf(a.reply);
     const bv = versionOf(best.reply);
-    if (bv === undefined || (av !== undefined && compareVersions(av, bv) > 0)) best = a;
+    if (bv === undefined) {
+      if (av !== undefined || (best.digest && !a.digest)) best = a;
+      continue;
+    }
+    if (av === undefined) continue;
+    const order = compareVersions(av, bv);
+    if (order > 0 || (order === 0 && best.digest && !a.digest)) best = a;
   }
   return best;
+}
+
+/** An answer that still lacks its value: an OK to a digest read. */
+function valueMissing(a: Answer): boolean {
+  return a.digest && a.reply.type === 'OK';
 }
 
 function versionOf(reply: Reply): Version | undefined {
@@ -400,6 +416,12 @@ export class Broker extends EventEmitter<{
     return this.repairing;
   }
 
+  /**
+   * Reads from the key's replicas (under `hash` its first k live servers, under `random` every live
+   * one) and answers with the newest version. Digest reads: the first server is asked for the value,
+   * the others for their versions only, so one value crosses the network instead of k; the value is
+   * fetched from another replica only when that one turns out to be newer.
+   */
   private async read(key: string, path: string[], options?: CallOptions): Promise<ReadResult> {
     this.checkOpen(options);
     // Under hash, the key's first k live servers (writeTargets picks them without sorting them all).
@@ -409,7 +431,7 @@ export class Broker extends EventEmitter<{
       throw new UnavailableError(
         `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,
       );
-    let answers = await this.ask(first, key, path, options);
+    let answers = await this.ask(first, key, path, options, 1);
     if (this.placement === 'hash') {
       // A replica that did not answer (a timeout, a dropped connection) is made up for by the next live
       // servers of the key's order, until k have answered: a write made by a broker that saw some of
@@ -424,7 +446,9 @@ export class Broker extends EventEmitter<{
         const next = order.filter((c) => c.up && !asked.has(c)).slice(0, missing);
         if (next.length === 0) break;
         for (const c of next) asked.add(c);
-        answers = answers.concat(await this.ask(next, key, path, options));
+        // If no full answer came yet, the first of these is asked for the value.
+        const full = answers.some((x) => !x.digest) ? 0 : 1;
+        answers = answers.concat(await this.ask(next, key, path, options, full));
       }
     }
     let best = newest(answers);
@@ -437,9 +461,13 @@ export class Broker extends EventEmitter<{
       const asked = new Set(answers.map((x) => x.server));
       const rest = this.order(key).filter((c) => c.up && !first.includes(c) && !asked.has(c));
       if (rest.length > 0) {
-        answers = answers.concat(await this.ask(rest, key, path, options));
+        answers = answers.concat(await this.ask(rest, key, path, options, rest.length));
         best = newest(answers);
       }
+    }
+    if (best !== undefined && valueMissing(best)) {
+      answers = await this.fetchNewest(answers, best, key, path, options);
+      best = newest(answers);
     }
     if (best === undefined)
       throw new UnavailableError(
@@ -464,20 +492,61 @@ export class Broker extends EventEmitter<{
     return { found: false, ...(version === undefined ? {} : { version }), servers, warnings };
   }
 
-  private async ask(
-    servers: ServerConnection[],
+  /**
+   * The newest version was reported by a digest: reads the value from a replica that has that version
+   * (the one that reported it first), replacing its digest among the answers. Fails when none of them
+   * answers any more.
+   */
+  private async fetchNewest(
+    answers: Answer[],
+    best: Answer,
     key: string,
     path: string[],
     options?: CallOptions,
   ): Promise<Answer[]> {
-    const request =
-      path.length === 0 ? ({ type: 'GET', key } as const) : ({ type: 'QUERY', key, path } as const);
-    const results = await Promise.allSettled(servers.map((c) => c.request(request, options)));
+    const version = versionOf(best.reply) as Version;
+    const holders = answers.filter((a) => {
+      const v = versionOf(a.reply);
+      return valueMissing(a) && v !== undefined && compareVersions(v, version) === 0;
+    });
+    for (const holder of holders) {
+      const [fetched] = await this.ask([holder.server], key, path, options, 1);
+      // Its state may have moved on since (a newer write, or a delete): any answer at least as new
+      // as the digest's is the answer.
+      const v = fetched === undefined ? undefined : versionOf(fetched.reply);
+      if (fetched !== undefined && v !== undefined && compareVersions(v, version) >= 0)
+        return answers.map((a) => (a === holder ? fetched : a));
+    }
+    throw new UnavailableError(
+      `the newest version of ${JSON.stringify(formatPath([key, ...path]))} is on ${holders
+        .map((h) => h.server.name)
+        .join(', ')}, which did not answer for its value`,
+    );
+  }
+
+  /** Asks `servers` for the key (or the value at `path`): the first `full` for the value, the rest for the version only. */
+  private async ask(
+    servers: ServerConnection[],
+    key: string,
+    path: string[],
+    options: CallOptions | undefined,
+    full: number,
+  ): Promise<Answer[]> {
+    const results = await Promise.allSettled(
+      servers.map((c, i) => {
+        const versionOnly = i >= full;
+        const request =
+          path.length === 0
+            ? ({ type: 'GET', key, ...(versionOnly ? { versionOnly } : {}) } as const)
+            : ({ type: 'QUERY', key, path, ...(versionOnly ? { versionOnly } : {}) } as const);
+        return c.request(request, options);
+      }),
+    );
     options?.signal?.throwIfAborted();
     const answers: Answer[] = [];
     results.forEach((r, i) => {
       if (r.status === 'fulfilled')
-        answers.push({ server: servers[i] as ServerConnection, reply: r.value });
+        answers.push({ server: servers[i] as ServerConnection, reply: r.value, digest: i >= full });
     });
     return answers;
   }
@@ -491,13 +560,15 @@ export class Broker extends EventEmitter<{
     if (stale.length === 0) return;
     void (async () => {
       // The newest whole record (a QUERY only saw part of it), then copy it to each stale replica.
-      const holder = answers.find((a) => {
+      const holders = answers.filter((a) => {
         const v = versionOf(a.reply);
         return v !== undefined && compareVersions(v, version) === 0;
       });
+      const holder = holders.find((a) => !a.digest) ?? holders[0];
       if (holder === undefined) return;
       let reply: Reply = holder.reply;
-      if (path.length > 0) reply = await holder.server.request({ type: 'GET', key });
+      if (path.length > 0 || valueMissing(holder))
+        reply = await holder.server.request({ type: 'GET', key });
       for (const s of stale) {
         if (reply.type === 'OK' && reply.value instanceof Map && reply.version !== undefined) {
           await s.server.request({ type: 'PUT', key, value: reply.value, version: reply.version });

@@ -107,6 +107,13 @@ class Fields {
     return typeof v === 'string' ? v : this.fail(index, name, 'a string or nil');
   }
 
+  /** An optional flag: absent or nil is false. */
+  flag(index: number, name: string): boolean {
+    const v = this.raw[index];
+    if (v === undefined || v === null) return false;
+    return typeof v === 'boolean' ? v : this.fail(index, name, 'a boolean or nil');
+  }
+
   count(index: number, name: string): number {
     const v = toCount(this.raw[index]);
     return v !== undefined && v >= 0 ? v : this.fail(index, name, 'a whole number >= 0');
@@ -278,10 +285,17 @@ function read(f: Fields, type: MessageType, id: number): Message {
         .map((r, i) => record(f, r, i, 'records', false) as WireRecord);
       return { type, id, records };
     }
-    case 'GET':
-      return { type, id, key: f.string(2, 'key') };
-    case 'QUERY':
-      return { type, id, key: f.string(2, 'key'), path: f.strings(3, 'path') };
+    case 'GET': {
+      const key = f.string(2, 'key');
+      return f.flag(3, 'versionOnly') ? { type, id, key, versionOnly: true } : { type, id, key };
+    }
+    case 'QUERY': {
+      const key = f.string(2, 'key');
+      const path = f.strings(3, 'path');
+      return f.flag(4, 'versionOnly')
+        ? { type, id, key, path, versionOnly: true }
+        : { type, id, key, path };
+    }
     case 'DELETE':
       return { type, id, key: f.string(2, 'key'), version: f.version(3, 'version') };
     case 'SCAN': {

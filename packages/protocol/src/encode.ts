@@ -25,9 +25,13 @@ export function toWire(message: Message): unknown[] {
     case 'PUT_BATCH':
       return [op, message.id, message.records.map((r) => [r.key, r.value, r.version])];
     case 'GET':
-      return [op, message.id, message.key];
+      return message.versionOnly === true
+        ? [op, message.id, message.key, true]
+        : [op, message.id, message.key];
     case 'QUERY':
-      return [op, message.id, message.key, message.path];
+      return message.versionOnly === true
+        ? [op, message.id, message.key, message.path, true]
+        : [op, message.id, message.key, message.path];
     case 'DELETE':
       return [op, message.id, message.key, message.version];
     case 'SCAN':

@@ -154,6 +154,11 @@ function writeHeader(n: number, fix: number, tag16: number): void {
   }
 }
 
+function writeTrue(): void {
+  room(1);
+  out[pos++] = 0xc3;
+}
+
 function writeArrayHeader(n: number): void {
   writeHeader(n, 0x90, 0xdc);
 }
@@ -282,18 +287,20 @@ function writeMessage(m: Message): void {
       for (const r of m.records) writeRecord(r);
       return;
     case 'GET':
-      writeArrayHeader(3);
+      writeArrayHeader(m.versionOnly === true ? 4 : 3);
       writeUint(OP_GET);
       writeNumber(m.id);
       writeString(m.key);
+      if (m.versionOnly === true) writeTrue();
       return;
     case 'QUERY':
-      writeArrayHeader(4);
+      writeArrayHeader(m.versionOnly === true ? 5 : 4);
       writeUint(OP_QUERY);
       writeNumber(m.id);
       writeString(m.key);
       writeArrayHeader(m.path.length);
       for (const p of m.path) writeString(p);
+      if (m.versionOnly === true) writeTrue();
       return;
     case 'DELETE':
       writeArrayHeader(4);
@@ -386,6 +393,14 @@ function byte(): number {
 
 function need(n: number): void {
   if (at + n > end) throw BAIL;
+}
+
+/** A flag: true, or false for false or nil (anything else is left to the general decoder). */
+function readTrue(): boolean {
+  const b = byte();
+  if (b === 0xc3) return true;
+  if (b === 0xc2 || b === 0xc0) return false;
+  throw BAIL;
 }
 
 /** An int (any msgpack int format) as a number, or a bigint beyond the safe range. */
@@ -709,16 +724,22 @@ function readMessage(): Message {
       for (let i = 0; i < count; i++) records.push(readRecord(false) as WireRecord);
       return { type: 'PUT_BATCH', id, records };
     }
-    case OP_GET:
-      if (fields !== 3) throw BAIL;
-      return { type: 'GET', id, key: readString() };
+    case OP_GET: {
+      if (fields !== 3 && fields !== 4) throw BAIL;
+      const key = readString();
+      return fields === 4 && readTrue()
+        ? { type: 'GET', id, key, versionOnly: true }
+        : { type: 'GET', id, key };
+    }
     case OP_QUERY: {
-      if (fields !== 4) throw BAIL;
+      if (fields !== 4 && fields !== 5) throw BAIL;
       const key = readString();
       const count = readArrayLength();
       const path: string[] = [];
       for (let i = 0; i < count; i++) path.push(readString());
-      return { type: 'QUERY', id, key, path };
+      return fields === 5 && readTrue()
+        ? { type: 'QUERY', id, key, path, versionOnly: true }
+        : { type: 'QUERY', id, key, path };
     }
     case OP_DELETE: {
       if (fields !== 4) throw BAIL;

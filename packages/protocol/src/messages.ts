@@ -55,6 +55,12 @@ export interface GetRequest {
   type: 'GET';
   id: number;
   key: string;
+  /**
+   * Only the version: a found record is answered OK with its `version` and no `value` (a digest read,
+   * for comparing replicas without moving their values). A server that predates the flag ignores it
+   * and sends the value too.
+   */
+  versionOnly?: boolean;
 }
 /** The value at `path` inside the record `key` (an empty path is the whole document). */
 export interface QueryRequest {
@@ -62,6 +68,8 @@ export interface QueryRequest {
   id: number;
   key: string;
   path: string[];
+  /** Only the record's version and whether the path is there (see `GetRequest.versionOnly`). */
+  versionOnly?: boolean;
 }
 /** Deletes a record at a version, leaving a tombstone with that version. */
 export interface DeleteRequest {

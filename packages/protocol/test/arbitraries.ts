@@ -49,13 +49,20 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       maxLength: 4,
     }),
   }),
-  fc.record({ type: fc.constant('GET' as const), id, key: str }),
-  fc.record({
-    type: fc.constant('QUERY' as const),
-    id,
-    key: str,
-    path: fc.array(str, { maxLength: 3 }),
-  }),
+  fc.record(
+    { type: fc.constant('GET' as const), id, key: str, versionOnly: fc.constant(true) },
+    { requiredKeys: ['type', 'id', 'key'] },
+  ),
+  fc.record(
+    {
+      type: fc.constant('QUERY' as const),
+      id,
+      key: str,
+      path: fc.array(str, { maxLength: 3 }),
+      versionOnly: fc.constant(true),
+    },
+    { requiredKeys: ['type', 'id', 'key', 'path'] },
+  ),
   fc.record({ type: fc.constant('DELETE' as const), id, key: str, version: versionArb }),
   fc.record(
     { type: fc.constant('SCAN' as const), id, prefix: str, limit: fc.nat(), after: str },

@@ -248,10 +248,17 @@ describe('frames', () => {
   });
 
   it('ignores extra trailing fields and unknown OK fields (newer peers)', () => {
-    expect(decodeFrame(rawFrame([5, 1, 'k', 'extra', 42]))).toEqual({
+    expect(decodeFrame(rawFrame([5, 1, 'k', null, 'extra', 42]))).toEqual({
       type: 'GET',
       id: 1,
       key: 'k',
+    });
+    expect(decodeFrame(rawFrame([6, 1, 'k', ['a'], true, 'extra']))).toEqual({
+      type: 'QUERY',
+      id: 1,
+      key: 'k',
+      path: ['a'],
+      versionOnly: true,
     });
     expect(
       decodeFrame(
@@ -269,6 +276,21 @@ describe('frames', () => {
       id: 2,
       applied: true,
     });
+  });
+
+  it('reads versionOnly as a flag: absent, nil or false is off; anything else is an error', () => {
+    expect(decodeFrame(rawFrame([5, 3, 'k', false]))).toEqual({ type: 'GET', id: 3, key: 'k' });
+    expect(decodeFrame(rawFrame([5, 3, 'k', true]))).toEqual({
+      type: 'GET',
+      id: 3,
+      key: 'k',
+      versionOnly: true,
+    });
+    const bad = decodeFrame(rawFrame([5, 3, 'k', 'yes']));
+    expect(bad).toBeInstanceOf(ProtocolError);
+    expect((bad as ProtocolError).message).toBe(
+      "GET: field 'versionOnly' must be a boolean or nil (got string)",
+    );
   });
 
   it('orders versions by wall time, counter, then node', () => {

@@ -5,7 +5,9 @@ import {
   type Request,
   type ServerInfo,
   type Stats,
+  type Version,
 } from '@triekv/protocol';
+import type { Value } from '@triekv/record';
 import { Op, type LogEntry } from './persistence/log-format.js';
 import type { Store } from './store.js';
 
@@ -66,11 +68,18 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
     case 'QUERY': {
       if (tooLong(request.key, ctx.maxKeyLength))
         return error(id, ErrorCode.LIMIT, `key longer than ${ctx.maxKeyLength}`);
-      const result =
-        request.type === 'GET'
-          ? ctx.store.get(request.key)
-          : ctx.store.query(request.key, request.path);
-      if (result.found) return { type: 'OK', id, value: result.value, version: result.version };
+      const path = request.type === 'GET' ? [] : request.path;
+      // A version-only (digest) read says whether there is a value, and its version, not the value.
+      const digest = request.versionOnly === true;
+      const result: { found: boolean; value?: Value; version?: Version } = digest
+        ? ctx.store.probe(request.key, path)
+        : ctx.store.query(request.key, path);
+      if (result.found) {
+        const version = result.version as Version;
+        return digest
+          ? { type: 'OK', id, version }
+          : { type: 'OK', id, value: result.value as Value, version };
+      }
       return result.version === undefined
         ? { type: 'NOT_FOUND', id }
         : { type: 'NOT_FOUND', id, version: result.version };

@@ -87,6 +87,18 @@ export class Store {
     return { found: true, value: valueAt(packed, at), version };
   }
 
+  /**
+   * Whether the record `key` has a value at `path` (the record itself for an empty path), with the
+   * record's version: a QUERY's answer without building its value (for version-only reads).
+   */
+  probe(key: string, path: readonly string[]): { found: boolean; version?: Version } {
+    const packed = this.records.get(key);
+    if (packed === undefined) return { found: false };
+    const version = packedVersion(packed);
+    if (!isLive(packed)) return { found: false, version };
+    return { found: path.length === 0 || find(packed, path) >= 0, version };
+  }
+
   /** Live keys starting with `prefix`, in order, after `after`, at most `limit`; `cursor` when more may follow. */
   scan(prefix: string, limit: number, after?: string): { keys: string[]; cursor?: string } {
     const keys: string[] = [];
