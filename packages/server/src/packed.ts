@@ -1,6 +1,14 @@
 import type { Version } from '@triekv/protocol';
 import { Float, type Doc, type Value } from '@triekv/record';
-import { UnitWriter, readFloat64, readNum, trieGet, writeTrie } from '@triekv/trie';
+import {
+  FLOAT64_UNITS,
+  NUM_UNITS,
+  UnitWriter,
+  readFloat64,
+  readNum,
+  trieGet,
+  writeTrie,
+} from '@triekv/trie';
 
 /**
  * A stored record, packed into one string of UTF-16 code units: its version, and its document with a
@@ -9,7 +17,8 @@ import { UnitWriter, readFloat64, readNum, trieGet, writeTrie } from '@triekv/tr
  * record where a tree of maps, arrays and tries would cost it a dozen. A record never changes (a write
  * replaces it whole), so nothing is ever edited in place.
  *
- * Layout (a "number" is two units, high then low 16 bits; a float64 is four units, bit for bit):
+ * Layout (a "number" is four units of one byte each, a float64 eight, bit for bit: byte-sized units keep
+ * a record whose keys and strings are Latin-1 a one-byte string, half the memory of a two-byte one):
  *
  *   record    [kind: 0 tombstone, 1 document] [wall: float64] [counter: float64]
  *             [node length: number] [node units] [document, for kind 1]
@@ -33,8 +42,10 @@ const BIGINT = 3;
 const STRING = 4;
 const DOC = 5;
 
-/** Where the version's node id starts. */
-const NODE = 1 + 4 + 4;
+const NUM = NUM_UNITS;
+const F64 = FLOAT64_UNITS;
+/** Where the length of the version's node id is (after the kind, the wall time and the counter). */
+const NODE = 1 + F64 + F64;
 
 /** The writer every record is packed in (packing is synchronous and never reentrant). */
 const out = new UnitWriter();
@@ -85,7 +96,7 @@ function writeDoc(doc: Doc): void {
   });
   out.setNum(header, out.length);
   writeTrie(out, keyStack, positionStack, from, at);
-  out.setNum(header + 2, out.length);
+  out.setNum(header + NUM, out.length);
   stackTop = from;
 }
 
@@ -121,8 +132,8 @@ export function packedVersion(packed: string): Version {
   const length = readNum(packed, NODE);
   return [
     readFloat64(packed, 1),
-    readFloat64(packed, 5),
-    packed.slice(NODE + 2, NODE + 2 + length),
+    readFloat64(packed, 1 + F64),
+    packed.slice(NODE + NUM, NODE + NUM + length),
   ];
 }
 
@@ -133,13 +144,13 @@ export function packedVersion(packed: string): Version {
 export function compareToPacked(packed: string, version: Version): number {
   const wall = readFloat64(packed, 1);
   if (wall !== version[0]) return wall < version[0] ? -1 : 1;
-  const counter = readFloat64(packed, 5);
+  const counter = readFloat64(packed, 1 + F64);
   if (counter !== version[1]) return counter < version[1] ? -1 : 1;
   const node = version[2];
   const length = readNum(packed, NODE);
   const shared = Math.min(length, node.length);
   for (let i = 0; i < shared; i++) {
-    const a = packed.charCodeAt(NODE + 2 + i);
+    const a = packed.charCodeAt(NODE + NUM + i);
     const b = node.charCodeAt(i);
     if (a !== b) return a < b ? -1 : 1;
   }
@@ -147,8 +158,8 @@ export function compareToPacked(packed: string, version: Version): number {
 }
 
 /** Where a live record's document starts. */
-function docStart(packed: string): number {
-  return NODE + 2 + readNum(packed, NODE);
+export function docStart(packed: string): number {
+  return NODE + NUM + readNum(packed, NODE);
 }
 
 /**
@@ -183,11 +194,11 @@ export function unpackDoc(packed: string): Doc {
 function readDoc(packed: string, doc: number): Doc {
   const result: Doc = new Map();
   const entriesEnd = readNum(packed, doc);
-  let at = doc + 4;
+  let at = doc + 2 * NUM;
   while (at < entriesEnd) {
     const keyLength = readNum(packed, at);
-    const key = packed.slice(at + 2, at + 2 + keyLength);
-    at += 2 + keyLength;
+    const key = packed.slice(at + NUM, at + NUM + keyLength);
+    at += NUM + keyLength;
     result.set(key, readValue(packed, at));
     at = valueEnd(packed, at);
   }
@@ -201,9 +212,9 @@ function readValue(packed: string, at: number): Value {
     case WHOLE:
       return new Float(readFloat64(packed, at + 1));
     case BIGINT:
-      return BigInt(packed.slice(at + 3, at + 3 + readNum(packed, at + 1)));
+      return BigInt(packed.slice(at + 1 + NUM, at + 1 + NUM + readNum(packed, at + 1)));
     case STRING:
-      return packed.slice(at + 3, at + 3 + readNum(packed, at + 1));
+      return packed.slice(at + 1 + NUM, at + 1 + NUM + readNum(packed, at + 1));
     default:
       return readDoc(packed, at + 1);
   }
@@ -214,11 +225,11 @@ function valueEnd(packed: string, at: number): number {
   switch (packed.charCodeAt(at)) {
     case NUMBER:
     case WHOLE:
-      return at + 5;
+      return at + 1 + F64;
     case BIGINT:
     case STRING:
-      return at + 3 + readNum(packed, at + 1);
+      return at + 1 + NUM + readNum(packed, at + 1);
     default:
-      return readNum(packed, at + 3);
+      return readNum(packed, at + 1 + NUM);
   }
 }

@@ -2,7 +2,7 @@ import { Store } from '@triekv/server';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { Version } from '@triekv/protocol';
 import { trieEntries, readNum } from '@triekv/trie';
-import { find, packRecord, unpackDoc } from '../src/packed.js';
+import { docStart, find, packRecord, unpackDoc } from '../src/packed.js';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
 const v = (wall: number, counter = 0, node = 'n'): Version => [wall, counter, node];
@@ -24,13 +24,15 @@ describe('Store', () => {
     expect(typeof packed).toBe('string');
     expect(unpackDoc(packed)).toEqual(d);
     // The document's first number is where its trie starts; the trie maps each key to its entry.
-    const start = 1 + 4 + 4 + 2 + 'node-7'.length;
+    const start = docStart(packed);
     const keys = [...trieEntries(packed, readNum(packed, start))].map(([key]) => key);
     expect(keys).toEqual(['a', 'd']);
     // Every level has its own trie: the path is found level by level, and misses stop where they miss.
     expect(find(packed, ['a', 'b', 'c'])).toBeGreaterThan(start);
     expect(find(packed, ['a', 'b', 'x'])).toBe(-1);
     expect(find(packed, ['d', 'x'])).toBe(-1);
+    // Numbers take byte-sized units: a record of Latin-1 keys and strings is a one-byte string.
+    for (let i = 0; i < packed.length; i++) expect(packed.charCodeAt(i)).toBeLessThan(256);
   });
 
   it('answers QUERY by walking the tries', () => {

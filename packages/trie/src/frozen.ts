@@ -1,8 +1,9 @@
-import { UnitWriter, readNum } from './units.js';
+import { NUM_UNITS, UnitWriter, readNum } from './units.js';
 
 /**
- * Layout of a frozen trie, in UTF-16 code units of a string. Numbers (values, lengths, offsets) take two
- * units, high then low 16 bits. A node at `p`:
+ * Layout of a frozen trie, in UTF-16 code units of a string. Numbers (values, lengths, offsets) take four
+ * units of one byte each (`UnitWriter#num`), so a trie of Latin-1 keys is a one-byte string. A node at
+ * `p`:
  *
  *   [value + 1 (0: no key ends here)] [tail length] [tail units...] [child count]
  *   [child code, child offset] * count, sorted by code
@@ -12,7 +13,7 @@ import { UnitWriter, readNum } from './units.js';
  * compares the node's tail, then either stops (the key ends here) or takes the child for its next code
  * unit.
  */
-const NUM = 2;
+const NUM = NUM_UNITS;
 const CHILD = 1 + NUM;
 /** Children scanned one by one up to this count; a binary search above it. */
 const LINEAR = 8;
@@ -57,13 +58,13 @@ export function trieGet(code: string, root: number, key: string): number | undef
   let i = 0;
   const length = key.length;
   for (;;) {
-    const tail = s.charCodeAt(p + 2) * 0x10000 + s.charCodeAt(p + 3);
+    const tail = readNum(s, p + NUM);
     if (i + tail > length) return undefined;
-    let q = p + 4;
+    let q = p + 2 * NUM;
     for (let t = 0; t < tail; t++) if (s.charCodeAt(q++) !== key.charCodeAt(i++)) return undefined;
-    const count = s.charCodeAt(q) * 0x10000 + s.charCodeAt(q + 1);
+    const count = readNum(s, q);
     if (i === length) {
-      const value = s.charCodeAt(p) * 0x10000 + s.charCodeAt(p + 1);
+      const value = readNum(s, p);
       return value === 0 ? undefined : value - 1;
     }
     const c = key.charCodeAt(i++);
@@ -103,11 +104,11 @@ export function* trieEntries(code: string, root: number): IterableIterator<[stri
   const stack: [number, string][] = [[root, '']];
   while (stack.length > 0) {
     const [p, prefix] = stack.pop() as [number, string];
-    const tail = readNum(s, p + 2);
-    const key = prefix + s.slice(p + 4, p + 4 + tail);
+    const tail = readNum(s, p + NUM);
+    const key = prefix + s.slice(p + 2 * NUM, p + 2 * NUM + tail);
     const value = readNum(s, p);
     if (value !== 0) yield [key, value - 1];
-    const q = p + 4 + tail;
+    const q = p + 2 * NUM + tail;
     const count = readNum(s, q);
     const table = q + NUM;
     // Pushed last-first, so the smallest child comes off the stack next.

@@ -18,4 +18,4 @@
  */
 export { Trie, type IterateOptions } from './trie.js';
 export { FrozenTrie, trieEntries, trieGet, writeTrie } from './frozen.js';
-export { UnitWriter, readFloat64, readNum } from './units.js';
+export { FLOAT64_UNITS, NUM_UNITS, UnitWriter, readFloat64, readNum } from './units.js';

@@ -1,9 +1,17 @@
 /** Whether this platform stores a Uint16Array little-endian (as `Buffer#toString('utf16le')` reads it). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Scratch for moving a float64 in and out of four code units. */
+/**
+ * Units a number takes (`num`): four, one byte each, high byte first. Byte-sized units keep a string of
+ * numbers and Latin-1 text a one-byte string, half the memory of a two-byte one.
+ */
+export const NUM_UNITS = 4;
+/** Units a float64 takes (`float64`): eight, one byte each. */
+export const FLOAT64_UNITS = 8;
+
+/** Scratch for moving a float64 in and out of eight byte-sized units. */
 const f64 = new Float64Array(1);
-const f64Units = new Uint16Array(f64.buffer);
+const f64Bytes = new Uint8Array(f64.buffer);
 
 /** Room a writer starts with, and the most it keeps between builds (one large string is not kept). */
 const INITIAL_UNITS = 1024;
@@ -50,17 +58,20 @@ export class UnitWriter {
     this.units[this.length++] = u;
   }
 
-  /** Appends a number from 0 to 2^32 - 1 as two units, high then low 16 bits. */
+  /** Appends a number from 0 to 2^32 - 1 as four byte-sized units, high byte first. */
   num(n: number): void {
-    this.room(2);
-    this.units[this.length++] = n / 0x10000;
-    this.units[this.length++] = n;
+    this.room(NUM_UNITS);
+    this.setNum(this.length, n);
+    this.length += NUM_UNITS;
   }
 
   /** Overwrites the number at `at` (written by `num`). */
   setNum(at: number, n: number): void {
-    this.units[at] = n / 0x10000;
-    this.units[at + 1] = n;
+    const units = this.units;
+    units[at] = (n >>> 24) & 0xff;
+    units[at + 1] = (n >>> 16) & 0xff;
+    units[at + 2] = (n >>> 8) & 0xff;
+    units[at + 3] = n & 0xff;
   }
 
   /** Appends the code units of `s`. */
@@ -73,15 +84,14 @@ export class UnitWriter {
     this.length = at;
   }
 
-  /** Appends any number, bit for bit, as four units (read back with `readFloat64`). */
+  /** Appends any number, bit for bit, as eight byte-sized units (read back with `readFloat64`). */
   float64(x: number): void {
-    this.room(4);
+    this.room(FLOAT64_UNITS);
     f64[0] = x;
     const units = this.units;
-    units[this.length++] = f64Units[0] as number;
-    units[this.length++] = f64Units[1] as number;
-    units[this.length++] = f64Units[2] as number;
-    units[this.length++] = f64Units[3] as number;
+    let at = this.length;
+    for (let i = 0; i < FLOAT64_UNITS; i++) units[at++] = f64Bytes[i] as number;
+    this.length = at;
   }
 
   /** The units written, as a string. */
@@ -99,14 +109,14 @@ export class UnitWriter {
 
 /** The number written by `UnitWriter#num` at `at`. */
 export function readNum(s: string, at: number): number {
-  return s.charCodeAt(at) * 0x10000 + s.charCodeAt(at + 1);
+  return (
+    s.charCodeAt(at) * 0x1000000 +
+    ((s.charCodeAt(at + 1) << 16) | (s.charCodeAt(at + 2) << 8) | s.charCodeAt(at + 3))
+  );
 }
 
 /** The number written by `UnitWriter#float64` at `at`. */
 export function readFloat64(s: string, at: number): number {
-  f64Units[0] = s.charCodeAt(at);
-  f64Units[1] = s.charCodeAt(at + 1);
-  f64Units[2] = s.charCodeAt(at + 2);
-  f64Units[3] = s.charCodeAt(at + 3);
+  for (let i = 0; i < FLOAT64_UNITS; i++) f64Bytes[i] = s.charCodeAt(at + i);
   return f64[0] as number;
 }

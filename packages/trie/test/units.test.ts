@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { UnitWriter, readFloat64, readNum, trieGet, writeTrie } from '@triekv/trie';
+import {
+  FLOAT64_UNITS,
+  NUM_UNITS,
+  UnitWriter,
+  readFloat64,
+  readNum,
+  trieGet,
+  writeTrie,
+} from '@triekv/trie';
 
 describe('UnitWriter', () => {
   test('numbers, float64s and text come back from the string as written', () => {
@@ -17,8 +25,11 @@ describe('UnitWriter', () => {
           const s = w.toString();
           expect(s.length).toBe(w.length);
           expect(readNum(s, 0)).toBe(n);
-          expect(Object.is(readFloat64(s, 2), x)).toBe(true);
-          expect(s.slice(6)).toBe(text);
+          expect(Object.is(readFloat64(s, NUM_UNITS), x)).toBe(true);
+          expect(s.slice(NUM_UNITS + FLOAT64_UNITS)).toBe(text);
+          // Numbers are byte-sized units: a string of them and Latin-1 text stays one byte per unit.
+          for (let i = 0; i < NUM_UNITS + FLOAT64_UNITS; i++)
+            expect(s.charCodeAt(i)).toBeLessThan(256);
         },
       ),
     );
