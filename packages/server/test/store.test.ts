@@ -128,4 +128,26 @@ describe('Store', () => {
     expect(first.cursor).toBe('b');
     expect(store.export(2, first.cursor).entries.map((e) => e.key)).toEqual(['c']);
   });
+
+  it('probes a path for version-only reads: found or not, with the version, as query would say', () => {
+    const store = new Store();
+    store.put('p', doc('{ "a" : { "b" : 1 } ; "s" : "x" }'), v(3));
+    store.delete('gone', v(4));
+    const cases: [string, string[]][] = [
+      ['p', []],
+      ['p', ['a']],
+      ['p', ['a', 'b']],
+      ['p', ['a', 'c']],
+      ['p', ['s', 'deeper']],
+      ['gone', []],
+      ['gone', ['a']],
+      ['never', []],
+    ];
+    for (const [key, path] of cases) {
+      const { found, version } = store.query(key, path);
+      expect(store.probe(key, path)).toEqual(
+        version === undefined ? { found } : { found, version },
+      );
+    }
+  });
 });
