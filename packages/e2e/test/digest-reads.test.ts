@@ -2,7 +2,7 @@ import { Broker } from '@triekv/broker';
 import type { Reply, Version } from '@triekv/protocol';
 import { parseValue, valuesEqual, type Doc } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
-import { RawClient, startServer, waitFor } from '@triekv/test-utils';
+import { RawClient, startMuteServer, startServer, waitFor } from '@triekv/test-utils';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
 
@@ -130,5 +130,39 @@ describe('digest reads', () => {
       const got = await b.request({ type: 'GET', key: 'f' });
       return got.type === 'OK' && got.version?.[0] === 9;
     });
+  });
+
+  it('when the newer replica answers its version but not its value, the read fails rather than answer stale', async () => {
+    // A server that reports a newer version of every key and never sends a value.
+    const liar = await startMuteServer((request) =>
+      request.type === 'GET' && request.versionOnly === true
+        ? { type: 'OK', id: request.id, version: [99, 0, 'liar'] }
+        : undefined,
+    );
+    const a = [...clients.values()][0] as RawClient;
+    const aPort = a.socket.remotePort as number;
+    const other = new Broker({
+      servers: [
+        { host: '127.0.0.1', port: aPort },
+        { host: '127.0.0.1', port: liar.port },
+      ],
+      k: 2,
+      autoRepair: false,
+      requestTimeoutMs: 200,
+    });
+    try {
+      await other.start();
+      // A key for which the real server is asked for the value and the liar for its version.
+      let key = '';
+      for (let i = 0; key === ''; i++)
+        if (other.writeTargets(`z${i}`)[0]?.address.port === aPort) key = `z${i}`;
+      await put(a, key, [1, 0, 'w'], '{ "v" : 1 }');
+      await expect(other.get(key)).rejects.toThrow(
+        new RegExp(`is on 127\\.0\\.0\\.1:${liar.port}, which did not answer for its value`),
+      );
+    } finally {
+      await other.close();
+      await liar.close();
+    }
   });
 });

@@ -1,5 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { FrameDecoder, ProtocolError, encodeFrame } from '@triekv/protocol';
+import {
+  FrameDecoder,
+  ProtocolError,
+  encodeFrame,
+  type Reply,
+  type Request,
+} from '@triekv/protocol';
 
 /** A server that answers HELLO and nothing else. */
 export interface MuteServer {
@@ -14,9 +20,12 @@ export interface MuteServer {
 
 /**
  * Starts, on 127.0.0.1 port 0, a server that says hello and then never answers: what a paused process
- * or a blackholed link looks like to a client.
+ * or a blackholed link looks like to a client. `answer` may pick requests to answer after all (it
+ * returns the reply, or undefined to stay silent): a server that fails in one precise way.
  */
-export async function startMuteServer(): Promise<MuteServer> {
+export async function startMuteServer(
+  answer?: (request: Request) => Reply | undefined,
+): Promise<MuteServer> {
   const sockets = new Set<Socket>();
   const received: string[] = [];
   const server = createServer((socket) => {
@@ -27,8 +36,13 @@ export async function startMuteServer(): Promise<MuteServer> {
     socket.on('data', (chunk: Buffer) => {
       for (const m of decoder.push(chunk)) {
         if (m instanceof ProtocolError) continue;
-        if (m.type === 'HELLO') socket.write(encodeFrame({ type: 'OK', id: m.id }));
-        else received.push(m.type);
+        if (m.type === 'HELLO') {
+          socket.write(encodeFrame({ type: 'OK', id: m.id }));
+          continue;
+        }
+        received.push(m.type);
+        const reply = answer?.(m as Request);
+        if (reply !== undefined) socket.write(encodeFrame(reply));
       }
     });
   });
