@@ -6,7 +6,9 @@ import {
   UnitWriter,
   readFloat64,
   readNum,
+  readVarint,
   trieGet,
+  varintEnd,
   writeTrie,
 } from '@triekv/trie';
 
@@ -17,14 +19,16 @@ import {
  * record where a tree of maps, arrays and tries would cost it a dozen. A record never changes (a write
  * replaces it whole), so nothing is ever edited in place.
  *
- * Layout (a "number" is four units of one byte each, a float64 eight, bit for bit: byte-sized units keep
- * a record whose keys and strings are Latin-1 a one-byte string, half the memory of a two-byte one):
+ * Numbers take byte-sized units, so a record whose keys and strings are Latin-1 is a one-byte string
+ * (half the memory of a two-byte one): a varint (`UnitWriter#varint`, one unit below 128) wherever the
+ * number is known when it is written, a 4-unit number where it is filled in later, a float64 in 8.
  *
- *   record    [kind: 0 tombstone, 1 document] [wall: float64] [counter: float64]
- *             [node length: number] [node units] [document, for kind 1]
+ *   record    [kind: 0 tombstone, 1 document] [wall: varint] [counter: varint]
+ *             [node length: varint] [node units] [document, for kind 1]
  *   document  [trie position: number] [end: number] [entry...] [trie]
- *   entry     [key length: number] [key units] [tag] [payload]
- *   payload   NUMBER, WHOLE: a float64 | BIGINT, STRING: [length: number] [units] | DOC: a document
+ *   entry     [key length: varint] [key units] [tag] [payload]
+ *   payload   INT: varint | NUMBER, WHOLE: float64 | BIGINT, STRING: [length: varint] [units]
+ *             | DOC: a document
  *
  * Entries are in the document's own key order (a read gives it back as written); the document's trie
  * (`writeTrie`'s layout) maps each key to the position of its entry's tag, so a QUERY walks one trie
@@ -34,18 +38,18 @@ import {
 const TOMBSTONE = 0;
 const LIVE = 1;
 
-/** An int or a float held in a `number`. */
+/** A float, or an int that is not a small whole number >= 0, held in a `number`. */
 const NUMBER = 1;
 /** A float with a whole value (`Float`), kept apart from an int so that it reads back as a float. */
 const WHOLE = 2;
 const BIGINT = 3;
 const STRING = 4;
 const DOC = 5;
+/** An int from 0 to 2^53 (not -0) in a `number`: a varint, usually one to three units. */
+const INT = 6;
 
 const NUM = NUM_UNITS;
 const F64 = FLOAT64_UNITS;
-/** Where the length of the version's node id is (after the kind, the wall time and the counter). */
-const NODE = 1 + F64 + F64;
 
 /** The writer every record is packed in (packing is synchronous and never reentrant). */
 const out = new UnitWriter();
@@ -63,9 +67,9 @@ const KEEP_KEYS = 4096;
 export function packRecord(doc: Doc | null, version: Version): string {
   out.reset();
   out.unit(doc === null ? TOMBSTONE : LIVE);
-  out.float64(version[0]);
-  out.float64(version[1]);
-  out.num(version[2].length);
+  out.varint(version[0]);
+  out.varint(version[1]);
+  out.varint(version[2].length);
   out.text(version[2]);
   if (doc !== null) {
     stackTop = 0;
@@ -88,7 +92,7 @@ function writeDoc(doc: Doc): void {
   let at = from;
   // forEach, not for-of: no [key, value] pair allocated per entry on this path of every write.
   doc.forEach((value, key) => {
-    out.num(key.length);
+    out.varint(key.length);
     out.text(key);
     keyStack[at] = key;
     positionStack[at++] = out.length;
@@ -103,11 +107,16 @@ function writeDoc(doc: Doc): void {
 function writeValue(value: Value): void {
   if (typeof value === 'string') {
     out.unit(STRING);
-    out.num(value.length);
+    out.varint(value.length);
     out.text(value);
   } else if (typeof value === 'number') {
-    out.unit(NUMBER);
-    out.float64(value);
+    if (Number.isSafeInteger(value) && value >= 0 && !Object.is(value, -0)) {
+      out.unit(INT);
+      out.varint(value);
+    } else {
+      out.unit(NUMBER);
+      out.float64(value);
+    }
   } else if (value instanceof Map) {
     out.unit(DOC);
     writeDoc(value);
@@ -117,7 +126,7 @@ function writeValue(value: Value): void {
   } else {
     const digits = value.toString();
     out.unit(BIGINT);
-    out.num(digits.length);
+    out.varint(digits.length);
     out.text(digits);
   }
 }
@@ -127,13 +136,20 @@ export function isLive(packed: string): boolean {
   return packed.charCodeAt(0) === LIVE;
 }
 
+/** Where the counter starts (after the kind and the wall time). */
+function counterAt(packed: string): number {
+  return varintEnd(packed, 1);
+}
+
 /** The record's version. */
 export function packedVersion(packed: string): Version {
-  const length = readNum(packed, NODE);
+  const counter = counterAt(packed);
+  const node = varintEnd(packed, counter);
+  const text = varintEnd(packed, node);
   return [
-    readFloat64(packed, 1),
-    readFloat64(packed, 1 + F64),
-    packed.slice(NODE + NUM, NODE + NUM + length),
+    readVarint(packed, 1),
+    readVarint(packed, counter),
+    packed.slice(text, text + readVarint(packed, node)),
   ];
 }
 
@@ -142,15 +158,18 @@ export function packedVersion(packed: string): Version {
  * (`compareVersions` without building the record's version).
  */
 export function compareToPacked(packed: string, version: Version): number {
-  const wall = readFloat64(packed, 1);
+  const wall = readVarint(packed, 1);
   if (wall !== version[0]) return wall < version[0] ? -1 : 1;
-  const counter = readFloat64(packed, 1 + F64);
+  const counterPosition = counterAt(packed);
+  const counter = readVarint(packed, counterPosition);
   if (counter !== version[1]) return counter < version[1] ? -1 : 1;
   const node = version[2];
-  const length = readNum(packed, NODE);
+  const nodeAt = varintEnd(packed, counterPosition);
+  const length = readVarint(packed, nodeAt);
+  const text = varintEnd(packed, nodeAt);
   const shared = Math.min(length, node.length);
   for (let i = 0; i < shared; i++) {
-    const a = packed.charCodeAt(NODE + NUM + i);
+    const a = packed.charCodeAt(text + i);
     const b = node.charCodeAt(i);
     if (a !== b) return a < b ? -1 : 1;
   }
@@ -159,7 +178,8 @@ export function compareToPacked(packed: string, version: Version): number {
 
 /** Where a live record's document starts. */
 export function docStart(packed: string): number {
-  return NODE + NUM + readNum(packed, NODE);
+  const nodeAt = varintEnd(packed, counterAt(packed));
+  return varintEnd(packed, nodeAt) + readVarint(packed, nodeAt);
 }
 
 /**
@@ -196,25 +216,33 @@ function readDoc(packed: string, doc: number): Doc {
   const entriesEnd = readNum(packed, doc);
   let at = doc + 2 * NUM;
   while (at < entriesEnd) {
-    const keyLength = readNum(packed, at);
-    const key = packed.slice(at + NUM, at + NUM + keyLength);
-    at += NUM + keyLength;
+    const keyAt = varintEnd(packed, at);
+    const key = packed.slice(keyAt, keyAt + readVarint(packed, at));
+    at = keyAt + key.length;
     result.set(key, readValue(packed, at));
     at = valueEnd(packed, at);
   }
   return result;
 }
 
+/** The text of a STRING or BIGINT payload whose tag is at `at`. */
+function textAt(packed: string, at: number): string {
+  const start = varintEnd(packed, at + 1);
+  return packed.slice(start, start + readVarint(packed, at + 1));
+}
+
 function readValue(packed: string, at: number): Value {
   switch (packed.charCodeAt(at)) {
+    case INT:
+      return readVarint(packed, at + 1);
     case NUMBER:
       return readFloat64(packed, at + 1);
     case WHOLE:
       return new Float(readFloat64(packed, at + 1));
     case BIGINT:
-      return BigInt(packed.slice(at + 1 + NUM, at + 1 + NUM + readNum(packed, at + 1)));
+      return BigInt(textAt(packed, at));
     case STRING:
-      return packed.slice(at + 1 + NUM, at + 1 + NUM + readNum(packed, at + 1));
+      return textAt(packed, at);
     default:
       return readDoc(packed, at + 1);
   }
@@ -223,12 +251,14 @@ function readValue(packed: string, at: number): Value {
 /** Where the entry after the value at `at` begins. */
 function valueEnd(packed: string, at: number): number {
   switch (packed.charCodeAt(at)) {
+    case INT:
+      return varintEnd(packed, at + 1);
     case NUMBER:
     case WHOLE:
       return at + 1 + F64;
     case BIGINT:
     case STRING:
-      return at + 1 + NUM + readNum(packed, at + 1);
+      return varintEnd(packed, at + 1) + readVarint(packed, at + 1);
     default:
       return readNum(packed, at + 1 + NUM);
   }

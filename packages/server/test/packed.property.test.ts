@@ -90,6 +90,42 @@ describe('packed records', () => {
     );
   });
 
+  test('numbers keep their kind and sign: small ints as varints, the rest bit for bit', () => {
+    const values: Value[] = [
+      0,
+      1,
+      127,
+      128,
+      16_383,
+      16_384,
+      2 ** 31,
+      2 ** 53 - 1,
+      -0,
+      -1,
+      -(2 ** 53 - 1),
+      0.5,
+      -2.25,
+      1e300,
+      2n ** 80n,
+      -(2n ** 80n),
+      new Float(3),
+      new Float(-0),
+    ];
+    const doc: Doc = new Map(values.map((v, i) => [`k${i}`, v]));
+    const packed = packRecord(doc, [2 ** 53 - 1, 2 ** 40, 'n']);
+    expect(packedVersion(packed)).toEqual([2 ** 53 - 1, 2 ** 40, 'n']);
+    const back = unpackDoc(packed);
+    values.forEach((v, i) => {
+      const got = back.get(`k${i}`);
+      if (typeof v === 'number') expect(Object.is(got, v)).toBe(true);
+      else expect(plain(got as Value)).toEqual(plain(v));
+    });
+    // A small int takes its tag and one varint unit.
+    const one = packRecord(new Map([['a', 5]]), [1, 0, '']);
+    const two = packRecord(new Map([['a', 0.5]]), [1, 0, '']);
+    expect(two.length - one.length).toBe(7);
+  });
+
   test('large records: strings and documents past 65,535 code units, documents of many keys', () => {
     const wide: Doc = new Map();
     for (let i = 0; i < 3000; i++)

@@ -1,12 +1,14 @@
-import { NUM_UNITS, UnitWriter, readNum } from './units.js';
+import { NUM_UNITS, UnitWriter, readNum, readVarint, varintEnd } from './units.js';
 
 /**
- * Layout of a frozen trie, in UTF-16 code units of a string. Numbers (values, lengths, offsets) take four
- * units of one byte each (`UnitWriter#num`), so a trie of Latin-1 keys is a one-byte string. A node at
- * `p`:
+ * Layout of a frozen trie, in UTF-16 code units of a string; numbers take byte-sized units, so a trie of
+ * Latin-1 keys is a one-byte string. A node at `p`:
  *
- *   [value + 1 (0: no key ends here)] [tail length] [tail units...] [child count]
- *   [child code, child offset] * count, sorted by code
+ *   [value + 1 (0: no key ends here): varint] [tail length: varint] [tail units...]
+ *   [child count: varint] [child code, child offset: 4-unit number] * count, sorted by code
+ *
+ * (`UnitWriter#varint` and `#num`.) The offsets are fixed-size, so a node's table can be searched by
+ * halves and filled in once its children are written; everything else is a varint, one unit when small.
  *
  * Offsets are positions in the whole string, so a trie can sit anywhere in a string that holds other
  * data too (the server keeps each record in one string: its documents' entries and tries). A lookup
@@ -58,17 +60,18 @@ export function trieGet(code: string, root: number, key: string): number | undef
   let i = 0;
   const length = key.length;
   for (;;) {
-    const tail = readNum(s, p + NUM);
+    let q = varintEnd(s, p);
+    const tail = readVarint(s, q);
     if (i + tail > length) return undefined;
-    let q = p + 2 * NUM;
+    q = varintEnd(s, q);
     for (let t = 0; t < tail; t++) if (s.charCodeAt(q++) !== key.charCodeAt(i++)) return undefined;
-    const count = readNum(s, q);
     if (i === length) {
-      const value = readNum(s, p);
+      const value = readVarint(s, p);
       return value === 0 ? undefined : value - 1;
     }
+    const count = readVarint(s, q);
     const c = key.charCodeAt(i++);
-    const table = q + NUM;
+    const table = varintEnd(s, q);
     let found = -1;
     if (count <= LINEAR) {
       for (let g = 0; g < count; g++) {
@@ -104,13 +107,15 @@ export function* trieEntries(code: string, root: number): IterableIterator<[stri
   const stack: [number, string][] = [[root, '']];
   while (stack.length > 0) {
     const [p, prefix] = stack.pop() as [number, string];
-    const tail = readNum(s, p + NUM);
-    const key = prefix + s.slice(p + 2 * NUM, p + 2 * NUM + tail);
-    const value = readNum(s, p);
+    const value = readVarint(s, p);
+    let q = varintEnd(s, p);
+    const tail = readVarint(s, q);
+    q = varintEnd(s, q);
+    const key = prefix + s.slice(q, q + tail);
     if (value !== 0) yield [key, value - 1];
-    const q = p + 2 * NUM + tail;
-    const count = readNum(s, q);
-    const table = q + NUM;
+    q += tail;
+    const count = readVarint(s, q);
+    const table = varintEnd(s, q);
     // Pushed last-first, so the smallest child comes off the stack next.
     for (let g = count - 1; g >= 0; g--) {
       const c = s.charCodeAt(table + g * CHILD);
@@ -210,9 +215,9 @@ export function writeTrie(
     pending[3] = -1;
     top = 4;
   } else {
-    out.num(0);
-    out.num(0);
-    out.num(0);
+    out.varint(0);
+    out.varint(0);
+    out.varint(0);
   }
   while (top > 0) {
     const patch = pending[--top] as number;
@@ -236,8 +241,8 @@ export function writeTrie(
       lo++;
     }
     if (slot >= 0) distinct++;
-    out.num(slot < 0 ? 0 : (values === undefined ? slot : (values[slot] as number)) + 1);
-    out.num(end - depth);
+    out.varint(slot < 0 ? 0 : (values === undefined ? slot : (values[slot] as number)) + 1);
+    out.varint(end - depth);
     for (let i = depth; i < end; i++) out.unit(first.charCodeAt(i));
     // The rest, grouped by their next code unit: one child each. Count the groups first.
     let groups = 0;
@@ -246,7 +251,7 @@ export function writeTrie(
       if (c !== previous) groups++;
       previous = c;
     }
-    out.num(groups);
+    out.varint(groups);
     for (let i = lo; i < hi;) {
       const c = (keys[order[i] as number] as string).charCodeAt(end);
       let j = i + 1;

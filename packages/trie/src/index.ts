@@ -18,4 +18,12 @@
  */
 export { Trie, type IterateOptions } from './trie.js';
 export { FrozenTrie, trieEntries, trieGet, writeTrie } from './frozen.js';
-export { FLOAT64_UNITS, NUM_UNITS, UnitWriter, readFloat64, readNum } from './units.js';
+export {
+  FLOAT64_UNITS,
+  NUM_UNITS,
+  UnitWriter,
+  readFloat64,
+  readNum,
+  readVarint,
+  varintEnd,
+} from './units.js';

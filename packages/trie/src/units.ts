@@ -65,6 +65,23 @@ export class UnitWriter {
     this.length += NUM_UNITS;
   }
 
+  /**
+   * Appends a whole number from 0 to 2^53 as a varint: seven bits per byte-sized unit, low bits first,
+   * the top bit set on every unit but the last (one unit below 128, two below 16,384). For numbers that
+   * are written once and never patched.
+   */
+  varint(n: number): void {
+    this.room(8);
+    const units = this.units;
+    let at = this.length;
+    while (n >= 0x80) {
+      units[at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    units[at++] = n;
+    this.length = at;
+  }
+
   /** Overwrites the number at `at` (written by `num`). */
   setNum(at: number, n: number): void {
     const units = this.units;
@@ -113,6 +130,26 @@ export function readNum(s: string, at: number): number {
     s.charCodeAt(at) * 0x1000000 +
     ((s.charCodeAt(at + 1) << 16) | (s.charCodeAt(at + 2) << 8) | s.charCodeAt(at + 3))
   );
+}
+
+/** The number written by `UnitWriter#varint` at `at`. */
+export function readVarint(s: string, at: number): number {
+  let u = s.charCodeAt(at);
+  if (u < 0x80) return u;
+  let result = 0;
+  let scale = 1;
+  for (;;) {
+    result += (u & 0x7f) * scale;
+    if (u < 0x80) return result;
+    scale *= 0x80;
+    u = s.charCodeAt(++at);
+  }
+}
+
+/** Where the varint at `at` ends (the position after its last unit). */
+export function varintEnd(s: string, at: number): number {
+  while (s.charCodeAt(at) >= 0x80) at++;
+  return at + 1;
 }
 
 /** The number written by `UnitWriter#float64` at `at`. */

@@ -5,7 +5,9 @@ import {
   UnitWriter,
   readFloat64,
   readNum,
+  readVarint,
   trieGet,
+  varintEnd,
   writeTrie,
 } from '@triekv/trie';
 
@@ -33,6 +35,34 @@ describe('UnitWriter', () => {
         },
       ),
     );
+  });
+
+  test('varints: any whole number to 2^53, one unit below 128, two below 16,384, all units below 256', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.nat({ max: 200 }), fc.nat({ max: 20_000 }), fc.maxSafeNat()),
+        fc.nat({ max: 3 }),
+        (n, before) => {
+          const w = new UnitWriter();
+          for (let i = 0; i < before; i++) w.unit(0xff);
+          w.varint(n);
+          w.unit(7);
+          const s = w.toString();
+          expect(readVarint(s, before)).toBe(n);
+          const end = varintEnd(s, before);
+          expect(s.charCodeAt(end)).toBe(7);
+          let groups = 1;
+          for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128)) groups++;
+          expect(end - before).toBe(groups);
+          if (n < 128) expect(groups).toBe(1);
+          else if (n < 16_384) expect(groups).toBe(2);
+          for (let i = before; i < end; i++) expect(s.charCodeAt(i)).toBeLessThan(256);
+        },
+      ),
+    );
+    const w = new UnitWriter();
+    w.varint(2 ** 53);
+    expect(readVarint(w.toString(), 0)).toBe(2 ** 53);
   });
 
   test('grows as needed, and after a large build starts small again without losing anything', () => {
