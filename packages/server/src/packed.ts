@@ -38,7 +38,7 @@ import {
 const TOMBSTONE = 0;
 const LIVE = 1;
 
-/** A float, or an int that is not a small whole number >= 0, held in a `number`. */
+/** A float, or a negative int (or -0), held in a `number`: a float64. */
 const NUMBER = 1;
 /** A float with a whole value (`Float`), kept apart from an int so that it reads back as a float. */
 const WHOLE = 2;
