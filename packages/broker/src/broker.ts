@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { compareVersions, type Reply, type Version } from '@triekv/protocol';
-import { formatPath, type Doc, type Value } from '@triekv/record';
+import type { Reply, Version } from '@triekv/protocol';
+import type { Doc, Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
 import { HybridClock } from './hlc.js';
 import { computeWith, type Bindings, type ComputeResult, type Expr } from './compute.js';
 import { load, type LoadOptions, type LoadSummary } from './load.js';
+import { read } from './read.js';
 import { repair, type RepairSummary } from './repair.js';
 import { hash32, rendezvousOrder } from './rendezvous.js';
 import { ServerConnection, type CallOptions, type ConnectionOptions } from './server-connection.js';
@@ -56,47 +57,6 @@ export interface ServerStatus {
   up: boolean;
   latencyMs?: number;
   keys?: number;
-}
-
-interface Answer {
-  server: ServerConnection;
-  reply: Reply;
-  /** Asked for the version only (a digest read): an OK reply then carries no value. */
-  digest: boolean;
-}
-
-/**
- * Newer-first order of read answers: a value or a miss at a version beats anything older; no version is
- * oldest. Of equal versions, a full answer beats a digest (its value needs no fetching).
- */
-function newest(answers: Answer[]): Answer | undefined {
-  let best: Answer | undefined;
-  for (const a of answers) {
-    if (a.reply.type === 'ERROR') continue;
-    if (best === undefined) {
-      best = a;
-      continue;
-    }
-    const av = versionOf(a.reply);
-    const bv = versionOf(best.reply);
-    if (bv === undefined) {
-      if (av !== undefined || (best.digest && !a.digest)) best = a;
-      continue;
-    }
-    if (av === undefined) continue;
-    const order = compareVersions(av, bv);
-    if (order > 0 || (order === 0 && best.digest && !a.digest)) best = a;
-  }
-  return best;
-}
-
-/** An answer that still lacks its value: an OK to a digest read. */
-function valueMissing(a: Answer): boolean {
-  return a.digest && a.reply.type === 'OK';
-}
-
-function versionOf(reply: Reply): Version | undefined {
-  return reply.type === 'ERROR' ? undefined : reply.version;
 }
 
 /**
@@ -243,13 +203,13 @@ export class Broker extends EventEmitter<{
 
   /** The whole record under `key`. */
   get(key: string, options?: CallOptions): Promise<ReadResult> {
-    return this.read(key, [], options);
+    return read(this, key, [], options);
   }
 
   /** The value at `path` (the record's key first, then keys inside it). */
   query(path: string[], options?: CallOptions): Promise<ReadResult> {
     if (path.length === 0) throw new TypeError('path must have at least the record key');
-    return this.read(path[0] as string, path.slice(1), options);
+    return read(this, path[0] as string, path.slice(1), options);
   }
 
   /**
@@ -347,7 +307,7 @@ export class Broker extends EventEmitter<{
         return !this.writeTargets(key).every((c) => from.includes(c));
       });
       if (doubtful.length > 0) {
-        const reads = await Promise.allSettled(doubtful.map((key) => this.read(key, [], options)));
+        const reads = await Promise.allSettled(doubtful.map((key) => read(this, key, [], options)));
         const gone = new Set(
           doubtful.filter((_, i) => {
             const r = reads[i] as PromiseSettledResult<ReadResult>;
@@ -414,169 +374,6 @@ export class Broker extends EventEmitter<{
       if (!this.closed) this.emit('repairFailed', (error as Error).message);
     });
     return this.repairing;
-  }
-
-  /**
-   * Reads from the key's replicas (under `hash` its first k live servers, under `random` every live
-   * one) and answers with the newest version. Digest reads: the first server is asked for the value,
-   * the others for their versions only, so one value crosses the network instead of k; the value is
-   * fetched from another replica only when that one turns out to be newer.
-   */
-  private async read(key: string, path: string[], options?: CallOptions): Promise<ReadResult> {
-    this.checkOpen(options);
-    // Under hash, the key's first k live servers (writeTargets picks them without sorting them all).
-    const first =
-      this.placement === 'hash' ? this.writeTargets(key) : this.connections.filter((c) => c.up);
-    if (first.length === 0)
-      throw new UnavailableError(
-        `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,
-      );
-    let answers = await this.ask(first, key, path, options, 1);
-    if (this.placement === 'hash') {
-      // A replica that did not answer (a timeout, a dropped connection) is made up for by the next live
-      // servers of the key's order, until k have answered: a write made by a broker that saw some of
-      // the key's servers down went further along the order, and this finds it there.
-      // (The order is computed only when a replica failed: not on every read.)
-      let order: ServerConnection[] | undefined;
-      const asked = new Set(first);
-      for (;;) {
-        const missing = this.k - answers.length;
-        if (missing <= 0) break;
-        order ??= this.order(key);
-        const next = order.filter((c) => c.up && !asked.has(c)).slice(0, missing);
-        if (next.length === 0) break;
-        for (const c of next) asked.add(c);
-        // If no full answer came yet, the first of these is asked for the value.
-        const full = answers.some((x) => !x.digest) ? 0 : 1;
-        answers = answers.concat(await this.ask(next, key, path, options, full));
-      }
-    }
-    let best = newest(answers);
-    if (
-      this.placement === 'hash' &&
-      (best === undefined || (best.reply.type === 'NOT_FOUND' && best.reply.version === undefined))
-    ) {
-      // Nothing found where the key should be: after churn it may have been written further along its
-      // order, so ask the remaining live servers before saying NOT FOUND.
-      const asked = new Set(answers.map((x) => x.server));
-      const rest = this.order(key).filter((c) => c.up && !first.includes(c) && !asked.has(c));
-      if (rest.length > 0) {
-        answers = answers.concat(await this.ask(rest, key, path, options, rest.length));
-        best = newest(answers);
-      }
-    }
-    if (best !== undefined && valueMissing(best)) {
-      answers = await this.fetchNewest(answers, best, key, path, options);
-      best = newest(answers);
-    }
-    if (best === undefined)
-      throw new UnavailableError(
-        `no replica answered: ${answers.map((a) => a.server.name).join(', ')}`,
-      );
-    const version = versionOf(best.reply);
-    if (version !== undefined) {
-      this.clock.observe(version);
-      this.readRepair(key, path, answers, version);
-    }
-    const servers = answers.filter((a) => a.reply.type !== 'ERROR').map((a) => a.server.name);
-    const warnings = this.downWarnings();
-    if (best.reply.type === 'OK' && best.reply.value !== undefined) {
-      return {
-        found: true,
-        value: best.reply.value,
-        ...(version === undefined ? {} : { version }),
-        servers,
-        warnings,
-      };
-    }
-    return { found: false, ...(version === undefined ? {} : { version }), servers, warnings };
-  }
-
-  /**
-   * The newest version was reported by a digest: reads the value from a replica that has that version
-   * (the one that reported it first), replacing its digest among the answers. Fails when none of them
-   * answers any more.
-   */
-  private async fetchNewest(
-    answers: Answer[],
-    best: Answer,
-    key: string,
-    path: string[],
-    options?: CallOptions,
-  ): Promise<Answer[]> {
-    const version = versionOf(best.reply) as Version;
-    const holders = answers.filter((a) => {
-      const v = versionOf(a.reply);
-      return valueMissing(a) && v !== undefined && compareVersions(v, version) === 0;
-    });
-    for (const holder of holders) {
-      const [fetched] = await this.ask([holder.server], key, path, options, 1);
-      // Its state may have moved on since (a newer write, or a delete): any answer at least as new
-      // as the digest's is the answer.
-      const v = fetched === undefined ? undefined : versionOf(fetched.reply);
-      if (fetched !== undefined && v !== undefined && compareVersions(v, version) >= 0)
-        return answers.map((a) => (a === holder ? fetched : a));
-    }
-    throw new UnavailableError(
-      `the newest version of ${JSON.stringify(formatPath([key, ...path]))} is on ${holders
-        .map((h) => h.server.name)
-        .join(', ')}, which did not answer for its value`,
-    );
-  }
-
-  /** Asks `servers` for the key (or the value at `path`): the first `full` for the value, the rest for the version only. */
-  private async ask(
-    servers: ServerConnection[],
-    key: string,
-    path: string[],
-    options: CallOptions | undefined,
-    full: number,
-  ): Promise<Answer[]> {
-    const results = await Promise.allSettled(
-      servers.map((c, i) => {
-        const versionOnly = i >= full;
-        const request =
-          path.length === 0
-            ? ({ type: 'GET', key, ...(versionOnly ? { versionOnly } : {}) } as const)
-            : ({ type: 'QUERY', key, path, ...(versionOnly ? { versionOnly } : {}) } as const);
-        return c.request(request, options);
-      }),
-    );
-    options?.signal?.throwIfAborted();
-    const answers: Answer[] = [];
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled')
-        answers.push({ server: servers[i] as ServerConnection, reply: r.value, digest: i >= full });
-    });
-    return answers;
-  }
-
-  /** Writes the newest state back to replicas that answered with an older one (in the background). */
-  private readRepair(key: string, path: string[], answers: Answer[], version: Version): void {
-    const stale = answers.filter((a) => {
-      const v = versionOf(a.reply);
-      return v === undefined || compareVersions(v, version) < 0;
-    });
-    if (stale.length === 0) return;
-    void (async () => {
-      // The newest whole record (a QUERY only saw part of it), then copy it to each stale replica.
-      const holders = answers.filter((a) => {
-        const v = versionOf(a.reply);
-        return v !== undefined && compareVersions(v, version) === 0;
-      });
-      const holder = holders.find((a) => !a.digest) ?? holders[0];
-      if (holder === undefined) return;
-      let reply: Reply = holder.reply;
-      if (path.length > 0 || valueMissing(holder))
-        reply = await holder.server.request({ type: 'GET', key });
-      for (const s of stale) {
-        if (reply.type === 'OK' && reply.value instanceof Map && reply.version !== undefined) {
-          await s.server.request({ type: 'PUT', key, value: reply.value, version: reply.version });
-        } else if (reply.type === 'NOT_FOUND' && reply.version !== undefined) {
-          await s.server.request({ type: 'DELETE', key, version: reply.version });
-        }
-      }
-    })().catch(() => undefined);
   }
 }
 
