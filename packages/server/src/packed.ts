@@ -201,11 +201,6 @@ export function find(packed: string, path: readonly string[]): number {
   return at;
 }
 
-/** The value at a position `find` gave (a document comes back as a `Map` in its written order). */
-export function valueAt(packed: string, at: number): Value {
-  return readValue(packed, at);
-}
-
 /** A live record's document, as a `Map` in its written key order. */
 export function unpackDoc(packed: string): Doc {
   return readDoc(packed, docStart(packed));
@@ -219,7 +214,7 @@ function readDoc(packed: string, doc: number): Doc {
     const keyAt = varintEnd(packed, at);
     const key = packed.slice(keyAt, keyAt + readVarint(packed, at));
     at = keyAt + key.length;
-    result.set(key, readValue(packed, at));
+    result.set(key, valueAt(packed, at));
     at = valueEnd(packed, at);
   }
   return result;
@@ -231,7 +226,8 @@ function textAt(packed: string, at: number): string {
   return packed.slice(start, start + readVarint(packed, at + 1));
 }
 
-function readValue(packed: string, at: number): Value {
+/** The value at a position `find` gave (a document comes back as a `Map` in its written order). */
+export function valueAt(packed: string, at: number): Value {
   switch (packed.charCodeAt(at)) {
     case INT:
       return readVarint(packed, at + 1);

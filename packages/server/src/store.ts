@@ -23,6 +23,16 @@ export interface WriteResult {
 export type ReadResult =
   { found: true; value: Value; version: Version } | { found: false; version?: Version };
 
+/** `locate`'s position for an empty path (the whole document), and `find`'s for a miss. */
+const WHOLE = -2;
+const MISSING = -1;
+
+/** The refusal of a write whose version is not newer than the stored record's, if it is not. */
+function notNewer(current: string | undefined, version: Version): WriteResult | undefined {
+  if (current === undefined || compareToPacked(current, version) < 0) return undefined;
+  return { applied: false, version: packedVersion(current), existed: isLive(current) };
+}
+
 /**
  * The record store: one trie over the top-level keys, and a trie inside every stored document (each
  * record packed into one string with the tries of its documents: see `packRecord`). Every record
@@ -47,9 +57,8 @@ export class Store {
   /** Stores `doc` under `key` at `version`, unless a newer (or the same) version is already there. */
   put(key: string, doc: Doc, version: Version): WriteResult {
     const current = this.records.get(key);
-    if (current !== undefined && compareToPacked(current, version) >= 0) {
-      return { applied: false, version: packedVersion(current), existed: isLive(current) };
-    }
+    const refused = notNewer(current, version);
+    if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (!existed) this.liveCount++;
     this.records.set(key, packRecord(doc, version));
@@ -59,9 +68,8 @@ export class Store {
   /** Deletes `key` at `version`, leaving a tombstone; ignored when a newer version is stored. */
   delete(key: string, version: Version): WriteResult {
     const current = this.records.get(key);
-    if (current !== undefined && compareToPacked(current, version) >= 0) {
-      return { applied: false, version: packedVersion(current), existed: isLive(current) };
-    }
+    const refused = notNewer(current, version);
+    if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (existed) this.liveCount--;
     this.records.set(key, packRecord(null, version));
@@ -75,16 +83,10 @@ export class Store {
 
   /** The value at `path` inside the record `key` (the whole document for an empty path). */
   query(key: string, path: readonly string[]): ReadResult {
-    const packed = this.records.get(key);
-    if (packed === undefined) return { found: false };
-    const version = packedVersion(packed);
-    if (!isLive(packed)) return { found: false, version };
-    if (path.length === 0) return { found: true, value: unpackDoc(packed), version };
-    const at = find(packed, path);
-    // The record's version still comes back: a broker comparing replicas must see this miss as the
-    // answer of that version, newer than an old replica's value at the same path.
-    if (at < 0) return { found: false, version };
-    return { found: true, value: valueAt(packed, at), version };
+    const hit = this.locate(key, path);
+    if (!hit.found) return hit;
+    const { packed, at, version } = hit;
+    return { found: true, value: at === WHOLE ? unpackDoc(packed) : valueAt(packed, at), version };
   }
 
   /**
@@ -92,11 +94,26 @@ export class Store {
    * record's version: a QUERY's answer without building its value (for version-only reads).
    */
   probe(key: string, path: readonly string[]): { found: boolean; version?: Version } {
+    const hit = this.locate(key, path);
+    return hit.found ? { found: true, version: hit.version } : hit;
+  }
+
+  /** Where the value at `path` is in the record `key` (`WHOLE` for the document), or the miss. */
+  private locate(
+    key: string,
+    path: readonly string[],
+  ):
+    | { found: true; packed: string; at: number; version: Version }
+    | { found: false; version?: Version } {
     const packed = this.records.get(key);
     if (packed === undefined) return { found: false };
     const version = packedVersion(packed);
     if (!isLive(packed)) return { found: false, version };
-    return { found: path.length === 0 || find(packed, path) >= 0, version };
+    const at = path.length === 0 ? WHOLE : find(packed, path);
+    // The record's version still comes back: a broker comparing replicas must see this miss as the
+    // answer of that version, newer than an old replica's value at the same path.
+    if (at === MISSING) return { found: false, version };
+    return { found: true, packed, at, version };
   }
 
   /** Live keys starting with `prefix`, in order, after `after`, at most `limit`; `cursor` when more may follow. */
