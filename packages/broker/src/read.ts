@@ -45,6 +45,12 @@ function versionOf(reply: Reply): Version | undefined {
   return reply.type === 'ERROR' ? undefined : reply.version;
 }
 
+/** Whether the answer is at exactly `version`. */
+function atVersion(a: Answer, version: Version): boolean {
+  const v = versionOf(a.reply);
+  return v !== undefined && compareVersions(v, version) === 0;
+}
+
 /**
  * `broker.get` and `broker.query`: reads from the key's replicas (under `hash` its first k live
  * servers, under `random` every live one) and answers with the newest version. Digest reads: the first
@@ -139,10 +145,7 @@ async function fetchNewest(
   options?: CallOptions,
 ): Promise<Answer[]> {
   const version = versionOf(best.reply) as Version;
-  const holders = answers.filter((a) => {
-    const v = versionOf(a.reply);
-    return valueMissing(a) && v !== undefined && compareVersions(v, version) === 0;
-  });
+  const holders = answers.filter((a) => valueMissing(a) && atVersion(a, version));
   for (const holder of holders) {
     const [fetched] = await ask([holder.server], key, path, options, 1);
     // Its state may have moved on since (a newer write, or a delete): any answer at least as new
@@ -194,10 +197,7 @@ function readRepair(key: string, path: string[], answers: Answer[], version: Ver
   if (stale.length === 0) return;
   void (async () => {
     // The newest whole record (a QUERY only saw part of it), then copy it to each stale replica.
-    const holders = answers.filter((a) => {
-      const v = versionOf(a.reply);
-      return v !== undefined && compareVersions(v, version) === 0;
-    });
+    const holders = answers.filter((a) => atVersion(a, version));
     const holder = holders.find((a) => !a.digest) ?? holders[0];
     if (holder === undefined) return;
     let reply: Reply = holder.reply;

@@ -138,11 +138,8 @@ function replicasFor(
   key: string,
   holders: Map<ServerConnection, ExportEntry>,
 ): ServerConnection[] {
-  if (broker.placement === 'hash')
-    return broker
-      .order(key)
-      .filter((c) => c.up)
-      .slice(0, broker.k);
+  // Under hash, the key's first k live servers: where writes go and reads look.
+  if (broker.placement === 'hash') return broker.writeTargets(key);
   const targets = [...holders.keys()].filter((c) => c.up);
   for (const c of broker.connections) {
     if (targets.length >= broker.k) break;
