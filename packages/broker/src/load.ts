@@ -63,10 +63,6 @@ export async function load(
   broker.checkOpen(options);
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const call = {
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  };
   // Only what went wrong is remembered (records placed on fewer than k servers, records in a failed
   // batch), so memory stays flat however long the input.
   const short = new Set<number>();
@@ -87,7 +83,8 @@ export async function load(
     while (flying.size >= DEFAULT_BATCHES_IN_FLIGHT) await Promise.race(flying);
     if (indexes.length === batchSize) batchBytes = writer.bytes;
     const sent = server
-      .requestFrame((id) => writer.frame(id), call)
+      // The load's own signal and timeoutMs are what each batch request takes.
+      .requestFrame((id) => writer.frame(id), options)
       .then(
         () => {
           replicaWrites += indexes.length;

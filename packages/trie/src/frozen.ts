@@ -15,8 +15,8 @@ import { NUM_UNITS, UnitWriter, readNum, readVarint, varintEnd } from './units.j
  * compares the node's tail, then either stops (the key ends here) or takes the child for its next code
  * unit.
  */
-const NUM = NUM_UNITS;
-const CHILD = 1 + NUM;
+/** Units of a child entry: its code unit, then its offset. */
+const CHILD = 1 + NUM_UNITS;
 /** Children scanned one by one up to this count; a binary search above it. */
 const LINEAR = 8;
 
