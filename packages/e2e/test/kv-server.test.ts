@@ -53,6 +53,34 @@ describe('kv-server', () => {
     started.pop();
   });
 
+  it('stays up after a 48 KB reply followed by 20,000 small requests (the shared-buffer crash)', async () => {
+    const server = await startServerProcess();
+    started.push(server);
+    const client = await RawClient.connect(server.port);
+    const version: [number, number, string] = [1, 0, 't'];
+    const small = new Map([['v', 1]]) as Doc;
+    for (let n = 1; n <= 14; n++)
+      await client.request({ type: 'PUT', key: 'k'.repeat(n), value: small, version });
+    const big = new Map([['blob', 'x'.repeat(48 * 1024)]]) as Doc;
+    await client.request({ type: 'PUT', key: 'big', value: big, version });
+    expect(await client.request({ type: 'GET', key: 'big' })).toMatchObject({ value: big });
+    // SCAN pages of one key (a reply that ends in a string, its cursor) of varying lengths: with the
+    // old encoder one of them ended where the grown buffer did, and the next reply killed the server.
+    const replies: Promise<unknown>[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const length = 1 + ((i * 7 + (i >> 3)) % 13);
+      replies.push(
+        client.request({ type: 'SCAN', prefix: 'k', limit: 1, after: 'k'.repeat(length - 1) }),
+      );
+    }
+    for (const [i, reply] of (await Promise.all(replies)).entries()) {
+      const key = 'k'.repeat(1 + ((i * 7 + (i >> 3)) % 13));
+      expect(reply).toEqual({ type: 'OK', id: i + 17, keys: [key], cursor: key });
+    }
+    expect(await client.request({ type: 'GET', key: 'big' })).toMatchObject({ value: big });
+    await client.close();
+  });
+
   it('exits 1 with a clear message when the port is in use', async () => {
     const server = await startServerProcess();
     started.push(server);

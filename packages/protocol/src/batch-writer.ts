@@ -2,14 +2,19 @@ import { packr } from './codec.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { frameTooLarge } from './encode.js';
 import { encodeRecordFast } from './fast-codec.js';
-import { OPCODES, type WireRecord } from './messages.js';
+import { Kind, LAYOUTS } from './layout.js';
+import type { WireRecord } from './messages.js';
 
 /**
- * The frame's start, filled in by `frame()`: the body length, then `[opcode, id, records]` as a
- * 3-array, the id as a float64 (9 bytes, so that any id fits the room kept for it) and the records'
- * array length as 32 bits. Ordinary msgpack, only not the shortest forms.
+ * The frame's start, filled in by `frame()`: the body length, then PUT_BATCH's `[opcode, id, records]`
+ * array header, the id as a float64 (9 bytes, so that any id fits the room kept for it) and the
+ * records' array length as 32 bits. Ordinary msgpack, only not the shortest forms.
  */
 const HEAD = HEADER_BYTES + 1 + 1 + 9 + 5;
+const LAYOUT = LAYOUTS.PUT_BATCH;
+if (LAYOUT.fields.length !== 1 || LAYOUT.fields[0]?.kind !== Kind.RECORDS)
+  throw new Error('PutBatchWriter writes a PUT_BATCH of one field, its records');
+const ARRAY_HEADER = 0x90 | (LAYOUT.fields.length + 2);
 
 /**
  * The msgpack bytes of one record as a PUT_BATCH carries it, for `PutBatchWriter#add`: encode a record
@@ -82,8 +87,8 @@ export class PutBatchWriter {
     if (body > this.maxFrameSize) throw frameTooLarge(body, this.maxFrameSize, id);
     const b = this.buffer;
     b.writeUInt32BE(body, 0);
-    b[4] = 0x93;
-    b[5] = OPCODES.PUT_BATCH;
+    b[4] = ARRAY_HEADER;
+    b[5] = LAYOUT.op;
     b[6] = 0xcb;
     b.writeDoubleBE(id, 7);
     b[15] = 0xdd;

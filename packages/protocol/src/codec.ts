@@ -1,8 +1,6 @@
 import { Float } from '@triekv/record';
 import { Packr, Unpackr, addExtension } from 'msgpackr';
-
-/** msgpack ext type carrying a `Float` (a float whose value may be whole, like 17.0). */
-const FLOAT_EXT = 0x46;
+import { FLOAT_EXT } from './defaults.js';
 
 // msgpackr's extension registry is process-wide; this entry is keyed by our own Float class, so it
 // changes how nothing else is packed. The type code is outside the range msgpackr uses itself.

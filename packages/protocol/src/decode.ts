@@ -1,21 +1,9 @@
 import { Float, normalizeInt, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_MAX_DEPTH } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import type {
-  ExportEntry,
-  Message,
-  MessageType,
-  OkReply,
-  ServerInfo,
-  Stats,
-  WireRecord,
-} from './messages.js';
-import { OPCODES } from './messages.js';
+import { Kind, LAYOUTS_BY_OP, OK_FIELDS } from './layout.js';
+import type { ExportEntry, Message, OkReply, WireRecord } from './messages.js';
 import { isVersion, type Version } from './version.js';
-
-const TYPES = new Map<number, MessageType>(
-  Object.entries(OPCODES).map(([type, op]) => [op, type as MessageType]),
-);
 
 /** Thrown inside the validator and turned into a ProtocolError with the message's id. */
 class Invalid extends Error {
@@ -72,74 +60,87 @@ function checkDoc(doc: Map<unknown, unknown>, depth: number, maxDepth: number, w
   return doc as Doc;
 }
 
-/** Reads the fields of one message array, naming the message type and field in every complaint. */
-class Fields {
+/** What a value that is not the expected kind is, for the complaint. */
+function kindOf(got: unknown): string {
+  if (got === undefined) return 'missing';
+  if (got === null) return 'null';
+  return Array.isArray(got) ? 'an array' : typeof got;
+}
+
+/** Checks fields for one message type (or one record inside it), naming both in every complaint. */
+class Checker {
   constructor(
-    readonly raw: unknown[],
     readonly type: string,
     readonly maxDepth: number,
   ) {}
 
-  fail(index: number, name: string, expected: string): never {
-    const got = this.raw[index];
-    const kind =
-      got === undefined
-        ? 'missing'
-        : got === null
-          ? 'null'
-          : Array.isArray(got)
-            ? 'an array'
-            : typeof got;
+  fail(name: string, expected: string, got: unknown): never {
     throw new Invalid(
       ErrorCode.BAD_MESSAGE,
-      `${this.type}: field '${name}' must be ${expected} (got ${kind})`,
+      `${this.type}: field '${name}' must be ${expected} (got ${kindOf(got)})`,
     );
   }
 
-  string(index: number, name: string): string {
-    const v = this.raw[index];
-    return typeof v === 'string' ? v : this.fail(index, name, 'a string');
+  /** The field's value as the typed message holds it; undefined for an absent optional field. */
+  field(kind: Kind, name: string, v: unknown): unknown {
+    switch (kind) {
+      case Kind.COUNT: {
+        const n = toCount(v);
+        return n ?? this.fail(name, 'a whole number >= 0', v);
+      }
+      case Kind.STRING:
+        return typeof v === 'string' ? v : this.fail(name, 'a string', v);
+      case Kind.OPT_STRING:
+        if (v === undefined || v === null) return undefined;
+        return typeof v === 'string' ? v : this.fail(name, 'a string or nil', v);
+      case Kind.DOC:
+        if (!(v instanceof Map)) return this.fail(name, 'a document (msgpack map)', v);
+        return checkDoc(v, 1, this.maxDepth, `${this.type}: field '${name}'`);
+      case Kind.VALUE:
+        return checkValue(v, 0, this.maxDepth, `${this.type}: field '${name}'`);
+      case Kind.VERSION:
+        return normalizeVersion(v) ?? this.fail(name, 'a version [wall ms, counter, node]', v);
+      case Kind.OPT_VERSION:
+        if (v === undefined || v === null) return undefined;
+        return this.field(Kind.VERSION, name, v);
+      case Kind.STRINGS:
+        if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
+          return this.fail(name, 'an array of strings', v);
+        return v;
+      case Kind.RECORDS:
+      case Kind.ENTRIES:
+        if (!Array.isArray(v)) return this.fail(name, 'an array', v);
+        return v.map((r, i) => this.record(r, name, i, kind === Kind.ENTRIES));
+      case Kind.FLAG:
+        if (v === undefined || v === null || v === false) return undefined;
+        return v === true ? true : this.fail(name, 'a boolean or nil', v);
+      case Kind.BOOLEAN:
+        return typeof v === 'boolean' ? v : this.fail(name, 'a boolean', v);
+      case Kind.STATS:
+        return plain(v, name, 2);
+      case Kind.SERVER:
+        return plain(v, name, 1);
+      case Kind.OK_FIELDS:
+        throw new TypeError('the OK fields are read by okReply');
+    }
   }
 
-  optionalString(index: number, name: string): string | undefined {
-    const v = this.raw[index];
-    if (v === undefined || v === null) return undefined;
-    return typeof v === 'string' ? v : this.fail(index, name, 'a string or nil');
-  }
-
-  /** An optional flag: absent or nil is false. */
-  flag(index: number, name: string): boolean {
-    const v = this.raw[index];
-    if (v === undefined || v === null) return false;
-    return typeof v === 'boolean' ? v : this.fail(index, name, 'a boolean or nil');
-  }
-
-  count(index: number, name: string): number {
-    const v = toCount(this.raw[index]);
-    return v !== undefined && v >= 0 ? v : this.fail(index, name, 'a whole number >= 0');
-  }
-
-  doc(index: number, name: string): Doc {
-    const v = this.raw[index];
-    if (!(v instanceof Map)) return this.fail(index, name, 'a document (msgpack map)');
-    return checkDoc(v, 1, this.maxDepth, `${this.type}: field '${name}'`);
-  }
-
-  version(index: number, name: string): Version {
-    const v = normalizeVersion(this.raw[index]);
-    return v ?? this.fail(index, name, 'a version [wall ms, counter, node]');
-  }
-
-  strings(index: number, name: string): string[] {
-    const v = this.raw[index];
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
-      return this.fail(index, name, 'an array of strings');
-    return v;
-  }
-
-  array(index: number, name: string): unknown[] {
-    const v = this.raw[index];
-    return Array.isArray(v) ? v : this.fail(index, name, 'an array');
+  private record(
+    raw: unknown,
+    name: string,
+    i: number,
+    allowTombstone: boolean,
+  ): WireRecord | ExportEntry {
+    if (!Array.isArray(raw) || raw.length < 3)
+      this.fail(`${name}[${i}]`, 'an array of [key, value, version]', raw);
+    const [key, value, version] = raw as unknown[];
+    const item = new Checker(`${this.type} ${name}[${i}]`, this.maxDepth);
+    return {
+      key: item.field(Kind.STRING, 'key', key) as string,
+      value:
+        allowTombstone && value === null ? null : (item.field(Kind.DOC, 'value', value) as Doc),
+      version: item.field(Kind.VERSION, 'version', version) as Version,
+    };
   }
 }
 
@@ -157,51 +158,13 @@ export function normalizeVersion(v: unknown): Version | undefined {
   return isVersion(candidate) ? candidate : undefined;
 }
 
-function record(
-  f: Fields,
-  raw: unknown,
-  i: number,
-  name: string,
-  allowTombstone: boolean,
-): WireRecord | ExportEntry {
-  if (!Array.isArray(raw) || raw.length < 3) f.fail(i, name, 'an array of [key, value, version]');
-  const item = new Fields(raw as unknown[], `${f.type} ${name}[${i}]`, f.maxDepth);
-  const key = item.string(0, 'key');
-  const value = allowTombstone && raw[1] === null ? null : item.doc(1, 'value');
-  return { key, value, version: item.version(2, 'version') };
-}
-
-function okReply(f: Fields, id: number): OkReply {
-  const raw = f.raw[2];
-  if (!(raw instanceof Map)) return f.fail(2, 'result', 'a map');
-  const fields = new Fields([], 'OK', f.maxDepth);
-  const reply: OkReply = { type: 'OK', id };
-  const get = (name: string): unknown => raw.get(name);
-  const one = <T>(name: string, read: (x: Fields) => T): T => {
-    fields.raw[0] = get(name);
-    return read(fields);
-  };
-  if (raw.has('value')) reply.value = checkValue(get('value'), 0, f.maxDepth, "OK: field 'value'");
-  if (raw.has('version')) reply.version = one('version', (x) => x.version(0, 'version'));
-  if (raw.has('applied')) {
-    const applied = get('applied');
-    if (typeof applied !== 'boolean') one('applied', (x) => x.fail(0, 'applied', 'a boolean'));
-    reply.applied = applied as boolean;
-  }
-  if (raw.has('appliedCount'))
-    reply.appliedCount = one('appliedCount', (x) => x.count(0, 'appliedCount'));
-  if (raw.has('ignoredCount'))
-    reply.ignoredCount = one('ignoredCount', (x) => x.count(0, 'ignoredCount'));
-  if (raw.has('keys')) reply.keys = one('keys', (x) => x.strings(0, 'keys'));
-  if (raw.has('cursor')) reply.cursor = one('cursor', (x) => x.string(0, 'cursor'));
-  if (raw.has('entries')) {
-    const list = one('entries', (x) => x.array(0, 'entries'));
-    reply.entries = list.map((e, i) => record(fields, e, i, 'entries', true));
-  }
-  if (raw.has('stats')) reply.stats = one('stats', () => plain(get('stats'), 'stats', 2) as Stats);
-  if (raw.has('server'))
-    reply.server = one('server', () => plain(get('server'), 'server', 1) as unknown as ServerInfo);
-  return reply;
+function okReply(raw: unknown, id: number, maxDepth: number): OkReply {
+  if (!(raw instanceof Map)) return new Checker('OK', maxDepth).fail('result', 'a map', raw);
+  const check = new Checker('OK', maxDepth);
+  const reply: Record<string, unknown> = { type: 'OK', id };
+  for (const f of OK_FIELDS)
+    if (raw.has(f.name)) reply[f.name] = check.field(f.kind, f.name, raw.get(f.name));
+  return reply as unknown as OkReply;
 }
 
 /** A small map of numbers and strings (nested `levels` deep) as a plain object, for STATS and HELLO. */
@@ -238,88 +201,25 @@ export function toMessage(raw: unknown, maxDepth = DEFAULT_MAX_DEPTH): Message |
   const id = toCount(raw[1]);
   if (id === undefined)
     return new ProtocolError(ErrorCode.BAD_MESSAGE, "field 'id' must be a whole number >= 0");
-  const type = typeof raw[0] === 'number' ? TYPES.get(raw[0]) : undefined;
-  if (type === undefined) {
+  const l = typeof raw[0] === 'number' ? LAYOUTS_BY_OP[raw[0]] : undefined;
+  if (l === undefined) {
     return new ProtocolError(
       ErrorCode.UNKNOWN_TYPE,
       `unknown message type ${JSON.stringify(String(raw[0]))}`,
       id,
     );
   }
-  const f = new Fields(raw, type, maxDepth);
   try {
-    return read(f, type, id);
+    if (l.type === 'OK') return okReply(raw[2], id, maxDepth);
+    const check = new Checker(l.type, maxDepth);
+    const message: Record<string, unknown> = { type: l.type, id };
+    l.fields.forEach((f, i) => {
+      const v = check.field(f.kind, f.name, raw[i + 2]);
+      if (v !== undefined) message[f.name] = v;
+    });
+    return message as unknown as Message;
   } catch (error) {
     if (error instanceof Invalid) return new ProtocolError(error.code, error.message, id);
     throw error;
-  }
-}
-
-function read(f: Fields, type: MessageType, id: number): Message {
-  switch (type) {
-    case 'HELLO': {
-      const token = f.optionalString(3, 'token');
-      const client = f.optionalString(4, 'client');
-      return {
-        type,
-        id,
-        protocol: f.count(2, 'protocol'),
-        ...(token === undefined ? {} : { token }),
-        ...(client === undefined ? {} : { client }),
-      };
-    }
-    case 'PING':
-    case 'STATS':
-      return { type, id };
-    case 'PUT':
-      return {
-        type,
-        id,
-        key: f.string(2, 'key'),
-        value: f.doc(3, 'value'),
-        version: f.version(4, 'version'),
-      };
-    case 'PUT_BATCH': {
-      const records = f
-        .array(2, 'records')
-        .map((r, i) => record(f, r, i, 'records', false) as WireRecord);
-      return { type, id, records };
-    }
-    case 'GET': {
-      const key = f.string(2, 'key');
-      return f.flag(3, 'versionOnly') ? { type, id, key, versionOnly: true } : { type, id, key };
-    }
-    case 'QUERY': {
-      const key = f.string(2, 'key');
-      const path = f.strings(3, 'path');
-      return f.flag(4, 'versionOnly')
-        ? { type, id, key, path, versionOnly: true }
-        : { type, id, key, path };
-    }
-    case 'DELETE':
-      return { type, id, key: f.string(2, 'key'), version: f.version(3, 'version') };
-    case 'SCAN': {
-      const after = f.optionalString(4, 'after');
-      return {
-        type,
-        id,
-        prefix: f.string(2, 'prefix'),
-        limit: f.count(3, 'limit'),
-        ...(after === undefined ? {} : { after }),
-      };
-    }
-    case 'EXPORT': {
-      const after = f.optionalString(2, 'after');
-      return { type, id, limit: f.count(3, 'limit'), ...(after === undefined ? {} : { after }) };
-    }
-    case 'OK':
-      return okReply(f, id);
-    case 'NOT_FOUND': {
-      const version =
-        f.raw[2] === null || f.raw[2] === undefined ? undefined : f.version(2, 'version');
-      return version === undefined ? { type, id } : { type, id, version };
-    }
-    case 'ERROR':
-      return { type, id, code: f.string(2, 'code'), message: f.string(3, 'message') };
   }
 }

@@ -6,3 +6,5 @@ export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
 /** Bytes in a frame header: the body length, big-endian. */
 export const HEADER_BYTES = 4;
+/** msgpack ext type carrying a `Float` (a float whose value may be whole, like 17.0). */
+export const FLOAT_EXT = 0x46;

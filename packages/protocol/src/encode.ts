@@ -3,7 +3,8 @@ import { packr } from './codec.js';
 import { encodeFast } from './fast-codec.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
-import { OK_FIELDS, OPCODES, type Message } from './messages.js';
+import { Kind, LAYOUTS, OK_FIELDS, fieldCount, type Field, type Layout } from './layout.js';
+import type { ExportEntry, Message, WireRecord } from './messages.js';
 
 /** Options for encoding. */
 export interface EncodeOptions {
@@ -11,52 +12,42 @@ export interface EncodeOptions {
   maxFrameSize?: number;
 }
 
-/** The positional array a message travels as: `[opcode, id, ...fields]`. */
-export function toWire(message: Message): unknown[] {
-  const op = OPCODES[message.type];
-  switch (message.type) {
-    case 'HELLO':
-      return [op, message.id, message.protocol, message.token ?? null, message.client ?? null];
-    case 'PING':
-    case 'STATS':
-      return [op, message.id];
-    case 'PUT':
-      return [op, message.id, message.key, message.value, message.version];
-    case 'PUT_BATCH':
-      return [op, message.id, message.records.map((r) => [r.key, r.value, r.version])];
-    case 'GET':
-      return message.versionOnly === true
-        ? [op, message.id, message.key, true]
-        : [op, message.id, message.key];
-    case 'QUERY':
-      return message.versionOnly === true
-        ? [op, message.id, message.key, message.path, true]
-        : [op, message.id, message.key, message.path];
-    case 'DELETE':
-      return [op, message.id, message.key, message.version];
-    case 'SCAN':
-      return [op, message.id, message.prefix, message.limit, message.after ?? null];
-    case 'EXPORT':
-      return [op, message.id, message.after ?? null, message.limit];
-    case 'OK': {
-      const fields = new Map<string, unknown>();
-      for (const name of OK_FIELDS) {
-        const field = message[name];
-        if (field === undefined) continue;
-        fields.set(
-          name,
-          name === 'entries' ? message.entries?.map((e) => [e.key, e.value, e.version]) : field,
-        );
-      }
-      return [op, message.id, fields];
-    }
-    case 'NOT_FOUND':
-      return [op, message.id, message.version ?? null];
-    case 'ERROR':
-      return [op, message.id, message.code, message.message];
+/** A field as msgpackr packs it: records as `[key, value, version]`, absent optional fields as nil. */
+function wireField(kind: Kind, v: unknown): unknown {
+  switch (kind) {
+    case Kind.OPT_STRING:
+    case Kind.OPT_VERSION:
+      return v ?? null;
+    case Kind.RECORDS:
+    case Kind.ENTRIES:
+      return (v as (WireRecord | ExportEntry)[]).map((r) => [r.key, r.value, r.version]);
+    case Kind.FLAG:
+      return v === true;
     default:
-      throw new TypeError(`unknown message type ${String((message as { type: unknown }).type)}`);
+      return v;
   }
+}
+
+/** The positional array a message travels as: `[opcode, id, ...fields]` (its layout, layout.ts). */
+export function toWire(message: Message): unknown[] {
+  const l = LAYOUTS[message.type] as Layout | undefined;
+  if (l === undefined)
+    throw new TypeError(`unknown message type ${String((message as { type: unknown }).type)}`);
+  const m = message as unknown as Record<string, unknown>;
+  const wire: unknown[] = [l.op, message.id];
+  if (message.type === 'OK') {
+    const fields = new Map<string, unknown>();
+    for (const f of OK_FIELDS)
+      if (m[f.name] !== undefined) fields.set(f.name, wireField(f.kind, m[f.name]));
+    wire.push(fields);
+    return wire;
+  }
+  const n = fieldCount(l, message);
+  for (let i = 0; i < n; i++) {
+    const f = l.fields[i] as Field;
+    wire.push(wireField(f.kind, m[f.name]));
+  }
+  return wire;
 }
 
 /** The error for a message whose body is over the frame limit. */

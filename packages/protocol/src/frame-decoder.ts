@@ -1,6 +1,6 @@
 import { unpackr } from './codec.js';
 import { toMessage } from './decode.js';
-import { decodeFast } from './fast-codec.js';
+import { FastDecoder } from './fast-codec.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import type { Message } from './messages.js';
@@ -33,6 +33,7 @@ export class FrameDecoder {
   private failure: ProtocolError | undefined;
   /** The byte range handed to msgpackr (it reads it and keeps nothing). */
   private readonly range = { start: 0, end: 0 };
+  private readonly fast = new FastDecoder();
 
   constructor(options?: DecoderOptions) {
     this.maxFrameSize = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
@@ -144,7 +145,7 @@ export class FrameDecoder {
   private decodeBody(data: Uint8Array, start: number, end: number): Decoded {
     // The record-carrying messages have a reader of their own (fast-codec.ts); anything it does not
     // take (other types, anything unusual or malformed) goes through msgpackr and the checks of decode.ts.
-    const fast = decodeFast(data, start, end, this.maxDepth);
+    const fast = this.fast.decode(data, start, end, this.maxDepth);
     if (fast !== undefined) return fast;
     let value: unknown;
     // msgpackr reads the range straight from the chunk: no view allocated per frame.

@@ -166,17 +166,3 @@ export const OPCODES: Readonly<Record<MessageType, number>> = {
 export function isRequest(message: Message): message is Request {
   return OPCODES[message.type] < 64;
 }
-
-/** The fields an OK reply may carry, in the order they are written. */
-export const OK_FIELDS = [
-  'value',
-  'version',
-  'applied',
-  'appliedCount',
-  'ignoredCount',
-  'keys',
-  'entries',
-  'cursor',
-  'stats',
-  'server',
-] as const satisfies readonly (keyof OkReply)[];

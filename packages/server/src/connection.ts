@@ -111,8 +111,15 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.ctx.counters.bytesIn += chunk.length;
-    for (const item of this.decoder.push(chunk)) this.queue.push(item);
-    this.pump();
+    try {
+      for (const item of this.decoder.push(chunk)) this.queue.push(item);
+      this.pump();
+    } catch (error) {
+      // A fault of ours on one connection must not take the process (and every other client) down.
+      this.ctx.counters.errors++;
+      this.ctx.log.error({ err: error, remote: this.remote }, 'connection failed; closing it');
+      this.socket.destroy();
+    }
   }
 
   /**
@@ -297,12 +304,16 @@ export class Connection {
     try {
       frame = encodeFrame(reply, { maxFrameSize: this.ctx.maxFrameSize });
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
+      const tooLarge = error instanceof ProtocolError;
+      if (!tooLarge) this.ctx.log.error({ err: error, op: reply.type }, 'could not encode a reply');
+      this.ctx.counters.errors++;
       frame = encodeFrame({
         type: 'ERROR',
         id: reply.id,
-        code: ErrorCode.LIMIT,
-        message: `reply too large: ${error.message}`,
+        code: tooLarge ? ErrorCode.LIMIT : ErrorCode.INTERNAL,
+        message: tooLarge
+          ? `reply too large: ${error.message}`
+          : 'internal error (see the server log)',
       });
     }
     this.ctx.counters.bytesOut += frame.length;
