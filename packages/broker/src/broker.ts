@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { Reply, Version } from '@triekv/protocol';
-import type { Doc, Value } from '@triekv/record';
+import { parsePath, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
 import { HybridClock } from './hlc.js';
@@ -206,10 +206,16 @@ export class Broker extends EventEmitter<{
     return read(this, key, [], options);
   }
 
-  /** The value at `path` (the record's key first, then keys inside it). */
-  query(path: string[], options?: CallOptions): Promise<ReadResult> {
-    if (path.length === 0) throw new TypeError('path must have at least the record key');
-    return read(this, path[0] as string, path.slice(1), options);
+  /**
+   * The value at `path`: the record's key first, then keys inside it, as an array
+   * (`['person2', 'address']`) or as path text (`'person2.address'`, `'a."b.c"'`).
+   */
+  query(path: string[] | string, options?: CallOptions): Promise<ReadResult> {
+    const segments = typeof path === 'string' ? parsePath(path) : path;
+    if (!Array.isArray(segments) || segments.some((s) => typeof s !== 'string'))
+      throw new TypeError('path must be an array of strings or a path string such as "a.b.c"');
+    if (segments.length === 0) throw new TypeError('path must have at least the record key');
+    return read(this, segments[0] as string, segments.slice(1), options);
   }
 
   /**
@@ -331,7 +337,10 @@ export class Broker extends EventEmitter<{
           return {
             server: c.name,
             up: true,
-            ...(c.latencyMs === undefined ? {} : { latencyMs: c.latencyMs }),
+            // Smoothed round trips, to 0.01 ms: more digits would only be noise.
+            ...(c.latencyMs === undefined
+              ? {}
+              : { latencyMs: Math.round(c.latencyMs * 100) / 100 }),
             ...(keys === undefined ? {} : { keys }),
           };
         } catch {

@@ -1,6 +1,4 @@
 import {
-  ParseError,
-  PathError,
   formatDisplay,
   formatPath,
   parsePath,
@@ -11,11 +9,13 @@ import {
 import type { Broker } from './broker.js';
 import { parseExpression, type Expr } from './compute.js';
 import { DEFAULT_SCAN_LIMIT } from './defaults.js';
-import { CommandError, ComputeError } from './errors.js';
+import { CommandLine } from './command-line.js';
+import { CommandError } from './errors.js';
 
 /** A parsed command line. */
 export type Command =
-  | { name: 'GET'; key: string }
+  /** `nested`: GET was given a path inside a record, which it does not look into (NOT FOUND). */
+  | { name: 'GET'; key: string; nested?: Path }
   | { name: 'QUERY'; path: Path }
   | { name: 'DELETE'; key: string }
   | { name: 'PUT'; record: KvRecord }
@@ -55,112 +55,115 @@ export const HELP = [
   'QUERY key.sub.sub           the value at a path (quote a key with a dot or space: a."b.c")',
   'PUT record                  store a record: PUT "k" : { "a" : 1 }',
   'DELETE key                  remove a record everywhere (refused while a server that may hold it is down)',
-  'SCAN prefix [limit]         top-level keys starting with prefix, sorted',
+  'SCAN [prefix [limit]]       top-level keys starting with prefix (all without one), sorted; at most limit (default 1000)',
   'COMPUTE expr WHERE x = QUERY path [AND y = QUERY path]...',
-  '                            arithmetic (+ - * / ^, parentheses, sin cos tan log) over queried numbers',
+  '                            arithmetic over queried numbers: + - * / ^, parentheses,',
+  '                            sin cos tan (radians), log (base 10)',
   'STATUS                      each server: up or down, latency, keys',
   'REPAIR                      copy to every live server the records it should hold',
   'HELP, EXIT (or QUIT, Ctrl-D)',
 ];
 
-/** A single key given with or without quotes (`person1`, `"a b"`). */
-function oneKey(text: string, command: string): string {
-  const path = parsePath(text);
-  if (path.length !== 1)
-    throw new CommandError(
-      `${command} takes one top-level key; use QUERY for a path inside a record`,
-    );
-  return path[0] as string;
-}
-
-/**
- * Runs `parse` on the command's argument; a parse error's column is moved to count from the start of the
- * whole command line, which is what the user typed.
- */
-function within<T>(parse: () => T, offset: number): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof ParseError)
-      throw new CommandError(`col ${error.column + offset}: ${error.detail}`);
-    if (error instanceof PathError)
-      throw new CommandError(
-        `col ${error.column + offset}: ${error.message.replace(/^col \d+: /, '')}`,
-      );
-    if (error instanceof ComputeError && error.column !== undefined) {
-      throw new ComputeError(error.message.replace(/^col \d+: /, ''), error.column + offset);
-    }
-    throw error;
-  }
-}
-
 /** Parses one command line (keywords are case-insensitive). */
 export function parseCommand(line: string): Command {
-  const match = /^(\s*)(\S+)(\s*)([\s\S]*?)\s*$/.exec(line);
-  if (match === null) throw new CommandError('empty command (try HELP)');
-  const keyword = (match[2] as string).toUpperCase();
-  const rest = match[4] as string;
-  const offset =
-    (match[1] as string).length + (match[2] as string).length + (match[3] as string).length;
-  const needs = (what: string): void => {
-    if (rest.length === 0) throw new CommandError(`${keyword} needs ${what}`);
-  };
+  const cl = new CommandLine(line);
+  const first = cl.word();
+  if (first.text.length === 0) throw new CommandError('empty command (try HELP)');
+  const keyword = first.text.toUpperCase();
   switch (keyword) {
     case 'GET':
-    case 'DELETE':
-      needs('a key');
-      return { name: keyword, key: within(() => oneKey(rest, keyword), offset) };
-    case 'QUERY':
-      needs('a path (key.sub.sub)');
-      return { name: 'QUERY', path: within(() => parsePath(rest), offset) };
-    case 'PUT':
-      needs('a record: PUT "key" : { ... }');
-      return { name: 'PUT', record: within(() => parseRecord(rest), offset) };
-    case 'SCAN': {
-      const limitMatch = /^(.*?)(?:\s+(\d+))?$/.exec(rest) as RegExpExecArray;
-      const prefixText = (limitMatch[1] as string).trim();
-      const limit = limitMatch[2] === undefined ? DEFAULT_SCAN_LIMIT : Number(limitMatch[2]);
-      return {
-        name: 'SCAN',
-        prefix: prefixText.length === 0 ? '' : oneKey(prefixText, 'SCAN'),
-        limit,
-      };
+    case 'DELETE': {
+      const { path, at } = cl.path('a key');
+      cl.end(`${keyword} takes one key: expected the end of the command`);
+      if (path.length === 1) return { name: keyword, key: path[0] as string };
+      // GET of anything but a top-level key finds nothing (as the assignment says); DELETE refuses.
+      if (keyword === 'GET') return { name: 'GET', key: path[0] as string, nested: path };
+      return cl.fail('DELETE takes a top-level key, not a path inside a record', at);
     }
+    case 'QUERY': {
+      const { path } = cl.path('a path (key.sub.sub)');
+      cl.end('QUERY takes one path: expected the end of the command');
+      return { name: 'QUERY', path };
+    }
+    case 'PUT': {
+      cl.skipSpace();
+      const at = cl.pos;
+      if (cl.atEnd) cl.fail('PUT needs a record: PUT "key" : { ... }');
+      return { name: 'PUT', record: cl.within(() => parseRecord(line.slice(at)), at) };
+    }
+    case 'SCAN':
+      return parseScan(cl);
     case 'COMPUTE':
-      return within(() => parseCompute(rest), offset);
+      return parseCompute(cl);
     case 'STATUS':
     case 'REPAIR':
     case 'HELP':
-      if (rest.length > 0) throw new CommandError(`${keyword} takes no arguments`);
+      cl.end(`${keyword} takes no arguments`);
       return { name: keyword };
     case 'EXIT':
     case 'QUIT':
       return { name: 'EXIT' };
     default:
-      throw new CommandError(`unknown command ${JSON.stringify(match[2])} (try HELP)`);
+      throw new CommandError(`unknown command ${JSON.stringify(first.text)} (try HELP)`);
   }
 }
 
-function parseCompute(rest: string): Command {
-  const parts = rest.split(/\s+WHERE\s+/i);
-  if (rest.length === 0 || (parts[0] as string).trim().length === 0)
-    throw new CommandError('COMPUTE needs an expression');
-  if (parts.length > 2)
-    throw new CommandError('COMPUTE takes one WHERE clause (join bindings with AND)');
-  const expr = parseExpression(parts[0] as string);
+/** `SCAN [prefix [limit]]`. */
+function parseScan(cl: CommandLine): Command {
+  const prefixWord = cl.word();
+  let prefix = '';
+  if (prefixWord.text.length > 0) {
+    const path = cl.within(() => parsePath(prefixWord.text), prefixWord.at);
+    if (path.length !== 1)
+      cl.fail('SCAN takes a prefix of top-level keys, not a path', prefixWord.at);
+    prefix = path[0] as string;
+  }
+  const limitWord = cl.word();
+  let limit = DEFAULT_SCAN_LIMIT;
+  if (limitWord.text.length > 0) {
+    limit = Number(limitWord.text);
+    if (!/^\d+$/.test(limitWord.text) || !Number.isSafeInteger(limit) || limit < 1)
+      cl.fail(
+        `SCAN's limit must be a whole number >= 1, found ${JSON.stringify(limitWord.text)}`,
+        limitWord.at,
+      );
+  }
+  cl.end('SCAN takes a prefix and a limit: expected the end of the command');
+  return { name: 'SCAN', prefix, limit };
+}
+
+/** `COMPUTE expr [WHERE x = QUERY path [AND y = QUERY path]...]`. */
+function parseCompute(cl: CommandLine): Command {
+  cl.skipSpace();
+  const start = cl.pos;
+  const where = /(?:^|\s)WHERE(?=\s|$)/i.exec(cl.text.slice(start));
+  const end = where === null ? cl.text.length : start + where.index;
+  if (cl.text.slice(start, end).trim().length === 0) cl.fail('COMPUTE needs an expression');
+  const expr = cl.within(() => parseExpression(cl.text.slice(start, end)), start);
   const bindings: { name: string; path: Path }[] = [];
-  if (parts.length === 2) {
-    for (const clause of (parts[1] as string).split(/\s+AND\s+/i)) {
-      const binding = /^([A-Za-z_]\w*)\s*=\s*QUERY\s+(.+)$/i.exec(clause.trim());
-      if (binding === null)
-        throw new CommandError(
-          `expected "name = QUERY path" in WHERE, found ${JSON.stringify(clause.trim())}`,
-        );
-      const name = binding[1] as string;
-      if (bindings.some((b) => b.name === name))
-        throw new CommandError(`variable ${name} is bound twice`);
-      bindings.push({ name, path: parsePath(binding[2] as string) });
-    }
+  if (where === null) return { name: 'COMPUTE', expr, bindings };
+  cl.pos = end + where[0].length;
+  for (;;) {
+    cl.skipSpace();
+    const at = cl.pos;
+    const binding = /^([A-Za-z_]\w*)\s*=\s*/.exec(cl.text.slice(at));
+    if (binding === null)
+      cl.fail(`expected "name = QUERY path" after WHERE or AND, found ${cl.found()}`);
+    const name = binding[1] as string;
+    if (bindings.some((b) => b.name === name)) cl.fail(`variable ${name} is bound twice`, at);
+    cl.pos = at + binding[0].length;
+    const query = cl.word();
+    if (query.text.toUpperCase() !== 'QUERY')
+      cl.fail(`expected QUERY after "${name} =", found ${JSON.stringify(query.text)}`, query.at);
+    const word = cl.word();
+    const comma = word.text.endsWith(',') && !cl.atEnd;
+    if (comma) cl.fail("expected AND between bindings, found ','", word.at + word.text.length - 1);
+    cl.pos = word.at;
+    bindings.push({ name, path: cl.path(`a path for ${name}`).path });
+    if (cl.atEnd) break;
+    const and = cl.word();
+    if (and.text.toUpperCase() !== 'AND')
+      cl.fail(`expected AND or the end of the command, found ${JSON.stringify(and.text)}`, and.at);
   }
   return { name: 'COMPUTE', expr, bindings };
 }
@@ -172,6 +175,17 @@ export async function execute(broker: Broker, command: Command): Promise<Command
     switch (command.name) {
       case 'GET':
       case 'QUERY': {
+        if (command.name === 'GET' && command.nested !== undefined) {
+          const hint = `GET takes a top-level key; for a path inside a record use QUERY ${formatPath(command.nested)}`;
+          const text = 'NOT FOUND';
+          return {
+            ...base,
+            ok: true,
+            lines: [text],
+            json: { found: false, text },
+            warnings: [hint],
+          };
+        }
         const path = command.name === 'GET' ? [command.key] : command.path;
         const r =
           command.name === 'GET' ? await broker.get(command.key) : await broker.query(command.path);

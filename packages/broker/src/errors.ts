@@ -17,6 +17,8 @@ export class ServerFileError extends BrokerError {
     detail: string,
     readonly line: number | undefined,
     readonly file?: string,
+    /** Every bad line, when there is more than one (`line` is then undefined). */
+    readonly problems: readonly { line: number; detail: string }[] = [],
   ) {
     const where = `${file === undefined ? '' : `${file}: `}${line === undefined ? '' : `line ${line}: `}`;
     super(`${where}${detail}`, 'SERVER_FILE');

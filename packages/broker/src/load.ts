@@ -38,14 +38,24 @@ interface Batch {
   indexes: number[];
 }
 
+/** A line a load skipped, and why. */
+export interface RejectedLine {
+  line: number;
+  /** Where in the line the problem is (1-based, in code points), when it is a parse error. */
+  column?: number;
+  /** `LINE_TOO_LONG`, `TOO_LARGE` (the record does not fit a frame), or the parse error's code. */
+  code: string;
+  reason: string;
+}
+
 /** What a load did. */
 export interface LoadSummary {
   records: number;
   replicaWrites: number;
   /** Records that reached fewer than k replicas. */
   underReplicated: number;
-  /** Malformed lines, skipped: line number and reason. */
-  rejected: { line: number; reason: string }[];
+  /** Lines skipped: malformed, too long, or a record too large for a frame. */
+  rejected: RejectedLine[];
   seconds: number;
   warnings: string[];
 }
@@ -70,8 +80,10 @@ export async function load(
   // batch of every server it goes to, so no record object outlives its placing.
   const open = new Map<ServerConnection, Batch>();
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
-  const rejected: { line: number; reason: string }[] = [];
+  const rejected: RejectedLine[] = [];
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  // A line as long as a frame can hold is read: the line limit is never what stops a large record.
+  const readOptions = { ...options, maxLineLength: options.maxLineLength ?? maxFrameSize };
   let records = 0;
   let replicaWrites = 0;
   /** The size of the last full batch: where the next one's buffer starts. */
@@ -112,6 +124,7 @@ export async function load(
     if (!PutBatchWriter.fitsAlone(bytes, maxFrameSize)) {
       rejected.push({
         line,
+        code: 'TOO_LARGE',
         reason: `the record takes ${bytes.length} bytes, more than a frame holds (${maxFrameSize})`,
       });
       return undefined;
@@ -140,11 +153,16 @@ export async function load(
   };
 
   // A chunk of the input at a time: no promise per record, only per full batch.
-  for await (const batch of readRecordBatches(source, options)) {
+  for await (const batch of readRecordBatches(source, readOptions)) {
     options.signal?.throwIfAborted();
     for (const result of batch) {
       if ('error' in result) {
-        rejected.push({ line: result.line, reason: result.error.detail });
+        const { code, column, detail } = result.error;
+        rejected.push(
+          code === 'LINE_TOO_LONG'
+            ? { line: result.line, code, reason: detail }
+            : { line: result.line, column, code, reason: detail },
+        );
         continue;
       }
       const ready = place(result.record, result.line);

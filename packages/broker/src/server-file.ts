@@ -13,37 +13,52 @@ export interface ServerAddress {
   name?: string;
 }
 
-/** Parses a server file: one `HOST PORT` per line; blank lines and `#` comments are ignored. */
+/**
+ * Parses a server file: one `HOST PORT` per line; blank lines and `#` comments are ignored. Every bad
+ * line is reported, not only the first: the error's message has one `line N: ...` per problem.
+ */
 export function parseServerFile(text: string, file?: string): ServerAddress[] {
   const servers: ServerAddress[] = [];
+  const problems: { line: number; detail: string }[] = [];
   const seen = new Map<string, number>();
   text.split('\n').forEach((raw, index) => {
     const line = index + 1;
     const content = raw.trim();
     if (content.length === 0 || content.startsWith('#')) return;
     const fields = content.split(/\s+/);
-    if (fields.length !== 2)
-      throw new ServerFileError(
-        `expected "HOST PORT", found ${JSON.stringify(content)}`,
-        line,
-        file,
-      );
+    if (fields.length !== 2) {
+      problems.push({ line, detail: `expected "HOST PORT", found ${JSON.stringify(content)}` });
+      return;
+    }
     const [host, portText] = fields as [string, string];
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-      throw new ServerFileError(
-        `port must be a whole number from 1 to 65535, found ${JSON.stringify(portText)}`,
+      problems.push({
         line,
-        file,
-      );
+        detail: `port must be a whole number from 1 to 65535, found ${JSON.stringify(portText)}`,
+      });
+      return;
     }
     const name = `${host}:${port}`;
     const first = seen.get(name);
-    if (first !== undefined)
-      throw new ServerFileError(`${name} already listed on line ${first}`, line, file);
+    if (first !== undefined) {
+      problems.push({ line, detail: `${name} already listed on line ${first}` });
+      return;
+    }
     seen.set(name, line);
     servers.push({ host, port });
   });
+  if (problems.length === 1) {
+    const { line, detail } = problems[0] as { line: number; detail: string };
+    throw new ServerFileError(detail, line, file);
+  }
+  if (problems.length > 1)
+    throw new ServerFileError(
+      `${problems.length} bad lines:\n${problems.map((p) => `  line ${p.line}: ${p.detail}`).join('\n')}`,
+      undefined,
+      file,
+      problems,
+    );
   if (servers.length === 0) throw new ServerFileError('no servers listed', undefined, file);
   return servers;
 }

@@ -30,13 +30,57 @@ describe('command parsing', () => {
   it.each([
     ['', 'empty command'],
     ['FETCH x', 'unknown command "FETCH" (try HELP)'],
-    ['GET', 'GET needs a key'],
-    ['GET a.b', 'GET takes one top-level key; use QUERY for a path inside a record'],
-    ['STATUS now', 'STATUS takes no arguments'],
-    ['COMPUTE x WHERE x = GET a', 'expected "name = QUERY path" in WHERE, found "x = GET a"'],
-    ['COMPUTE x WHERE x = QUERY a AND x = QUERY b', 'variable x is bound twice'],
-  ])('rejects %j', (line, message) => {
+    ['GET', 'col 4: expected a key, found the end of the command'],
+    ['GET key1 extra', 'col 10: GET takes one key: expected the end of the command, found "extra"'],
+    ['DELETE a.b', 'col 8: DELETE takes a top-level key, not a path inside a record'],
+    ['QUERY a.b c', 'col 11: QUERY takes one path: expected the end of the command, found "c"'],
+    ['STATUS now', 'col 8: STATUS takes no arguments, found "now"'],
+    ['SCAN key -1', 'col 10: SCAN\'s limit must be a whole number >= 1, found "-1"'],
+    ['SCAN key abc', 'col 10: SCAN\'s limit must be a whole number >= 1, found "abc"'],
+    ['SCAN key 0', 'col 10: SCAN\'s limit must be a whole number >= 1, found "0"'],
+    ['SCAN key 1e3', 'col 10: SCAN\'s limit must be a whole number >= 1, found "1e3"'],
+    [
+      'SCAN a 5 6',
+      'col 10: SCAN takes a prefix and a limit: expected the end of the command, found "6"',
+    ],
+    ['SCAN a.b', 'col 6: SCAN takes a prefix of top-level keys, not a path'],
+    ['GET "open', 'col 5: unterminated quoted key'],
+    ['COMPUTE x WHERE x = GET a', 'col 21: expected QUERY after "x =", found "GET"'],
+    [
+      'COMPUTE x WHERE 3 = QUERY a',
+      'col 17: expected "name = QUERY path" after WHERE or AND, found "3"',
+    ],
+    ['COMPUTE x WHERE x = QUERY a AND x = QUERY b', 'col 33: variable x is bound twice'],
+    [
+      'COMPUTE x/y WHERE x = QUERY a.b, y = QUERY c.d',
+      "col 32: expected AND between bindings, found ','",
+    ],
+    [
+      'COMPUTE x WHERE x = QUERY a OR y',
+      'col 29: expected AND or the end of the command, found "OR"',
+    ],
+    ['COMPUTE x WHERE x = QUERY a..b', 'col 29: expected a key (empty segment)'],
+    ['COMPUTE x WHERE x = QUERY', 'col 26: expected a path for x, found the end of the command'],
+    ['COMPUTE   WHERE x = QUERY a', 'col 11: COMPUTE needs an expression'],
+    [
+      'COMPUTE 1 + WHERE x = QUERY a',
+      "col 12: expected a number, a variable, a function or '(', found end of expression",
+    ],
+  ])('rejects %j, saying where and what', (line, message) => {
     expect(() => parseCommand(line)).toThrow(message);
+  });
+
+  it('parses GET of a path as a lookup that finds nothing (GET reads only top-level keys)', () => {
+    expect(parseCommand('GET person2.name')).toEqual({
+      name: 'GET',
+      key: 'person2',
+      nested: ['person2', 'name'],
+    });
+    expect(parseCommand('SCAN "" 5')).toEqual({ name: 'SCAN', prefix: '', limit: 5 });
+    expect(parseCommand('QUERY person2."a b".c')).toEqual({
+      name: 'QUERY',
+      path: ['person2', 'a b', 'c'],
+    });
   });
 
   it('reports record and path errors with their positions', () => {

@@ -33,3 +33,15 @@ export class OptionError extends DatagenError {
     this.name = 'OptionError';
   }
 }
+
+/** The output file cannot be written (its directory is missing, not writable, the disk is full). Code `OUTPUT`. */
+export class OutputError extends DatagenError {
+  constructor(
+    readonly path: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot write ${path}: ${reason}`, 'OUTPUT', options);
+    this.name = 'OutputError';
+  }
+}

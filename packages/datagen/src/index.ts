@@ -15,7 +15,7 @@
  * }
  * ```
  */
-export { DatagenError, KeyFileError, OptionError } from './errors.js';
+export { DatagenError, KeyFileError, OptionError, OutputError } from './errors.js';
 export { parseKeyFile, readKeyFile, type KeySpec, type KeyType } from './key-file.js';
 export { LineGenerator, checkOptions, generateLines, type GenerateOptions } from './generate.js';
 export { writeDataset, writeDatasetFile, type WriteOptions } from './write.js';

@@ -4,6 +4,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CHUNK_CHARS } from './defaults.js';
+import { DatagenError, OutputError } from './errors.js';
 import { LineGenerator, type GenerateOptions } from './generate.js';
 
 /** Progress and cancellation for a long write. */
@@ -62,6 +63,22 @@ export async function writeDatasetFile(
   } catch (error) {
     out.destroy();
     await unlink(temporary).catch(() => undefined);
-    throw error;
+    throw outputError(error, path);
   }
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'its directory does not exist',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/** A file-system failure as an `OutputError` naming the file asked for (not the temporary one). */
+function outputError(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || error instanceof DatagenError) return error;
+  return new OutputError(path, REASONS[code] ?? code, { cause: error });
 }

@@ -2,7 +2,13 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { generateLines, writeDataset, writeDatasetFile, type KeySpec } from '@triekv/datagen';
+import {
+  OutputError,
+  generateLines,
+  writeDataset,
+  writeDatasetFile,
+  type KeySpec,
+} from '@triekv/datagen';
 
 const keys: KeySpec[] = [
   { name: 'name', type: 'string' },
@@ -54,8 +60,12 @@ describe('writing data sets', () => {
   });
 
   it('fails cleanly when the directory does not exist', async () => {
-    await expect(
-      writeDatasetFile(options, join(tmpdir(), 'no-such-dir-triekv', 'x.txt')),
-    ).rejects.toThrow(/ENOENT/);
+    const path = join(tmpdir(), 'no-such-dir-triekv', 'x.txt');
+    // The message names the file asked for, not the temporary file beside it.
+    const error = await writeDatasetFile(options, path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputError);
+    expect((error as OutputError).message).toBe(
+      `cannot write ${path}: its directory does not exist`,
+    );
   });
 });

@@ -75,7 +75,9 @@ describe('Broker API: compute, load, repair', () => {
     const text = ['"a" : { "n" : 1 }', '"b" : { "n" : 2 }', 'not a record', '"c" : { "n" : 3 }'];
     const summary = await broker.load(Readable.from([text.join('\n')]));
     expect(summary).toMatchObject({ records: 3, replicaWrites: 6, underReplicated: 0 });
-    expect(summary.rejected).toEqual([{ line: 3, reason: expect.any(String) as string }]);
+    expect(summary.rejected).toEqual([
+      { line: 3, column: 5, code: 'SYNTAX', reason: expect.any(String) as string },
+    ]);
     const repaired = await broker.repair({ timeoutMs: 2000 });
     expect(repaired).toMatchObject({ keys: 3, copied: 0 });
     const stopped = new AbortController();
@@ -120,14 +122,36 @@ describe('Broker API: compute, load, repair', () => {
       (_, i) => `"key${i}" : { "text" : "${'x'.repeat(200)}" ; "i" : ${i} }`,
     );
     lines.splice(30, 0, `"huge" : { "text" : "${'y'.repeat(3000)}" }`);
+    // A line of spaces that packs small: the line limit (the frame limit, by default) is what stops it.
+    lines.splice(40, 0, `"spaced" : {${' '.repeat(2500)}}`);
     const summary = await broker.load(Readable.from([lines.join('\n')]), { maxFrameSize: 2000 });
     expect(summary).toMatchObject({ records: 60, replicaWrites: 120, underReplicated: 0 });
     expect(summary.rejected).toEqual([
       {
         line: 31,
+        code: 'LINE_TOO_LONG',
+        reason: 'line longer than 2000 characters (the maxLineLength limit)',
+      },
+      {
+        line: 41,
+        code: 'LINE_TOO_LONG',
+        reason: 'line longer than 2000 characters (the maxLineLength limit)',
+      },
+    ]);
+    // With a longer line limit, the spaced line loads and the huge record is refused for its size.
+    const again = await broker.load(Readable.from([lines.join('\n')]), {
+      maxFrameSize: 2000,
+      maxLineLength: 10_000,
+    });
+    expect(again).toMatchObject({ records: 61, replicaWrites: 122, underReplicated: 0 });
+    expect(again.rejected).toEqual([
+      {
+        line: 31,
+        code: 'TOO_LARGE',
         reason: expect.stringMatching(/bytes, more than a frame holds \(2000\)$/) as string,
       },
     ]);
+    await expect(broker.get('spaced')).resolves.toMatchObject({ found: true });
     for (let i = 0; i < 60; i++)
       await expect(broker.query([`key${i}`, 'i'])).resolves.toMatchObject({ value: i });
     await expect(broker.get('huge')).resolves.toMatchObject({ found: false });

@@ -65,7 +65,9 @@ describe('a cluster of kv-server processes behind a broker', () => {
     const b = await cluster(3, 2);
     const summary = await load(b, Readable.from([`${lines.join('\n')}\nnot a record\n`]));
     expect(summary).toMatchObject({ records: 300, replicaWrites: 600, underReplicated: 0 });
-    expect(summary.rejected).toEqual([{ line: 301, reason: "expected ':' (or '->')" }]);
+    expect(summary.rejected).toEqual([
+      { line: 301, column: 5, code: 'SYNTAX', reason: "expected ':' (or '->')" },
+    ]);
     expect(await checkAll(b)).toEqual([]);
     // Each record is on exactly k servers.
     const stats = await b.status();

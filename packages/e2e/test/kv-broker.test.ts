@@ -90,7 +90,7 @@ describe('kv-broker', () => {
       /loaded 3 records from .* \(6 replica writes\) .* 0 under-replicated; 1 rejected lines/,
     );
     expect(run.stderr).toContain(
-      'line 3: the value of a record must be a document ({ ... }), found a string',
+      'line 3, col 13: the value of a record must be a document ({ ... }), found a string',
     );
   });
 
@@ -142,7 +142,10 @@ describe('kv-broker', () => {
     expect(objects[3]).toEqual({
       ok: false,
       command: 'GET',
-      error: { code: 'BAD_COMMAND', message: 'GET needs a key' },
+      error: {
+        code: 'BAD_COMMAND',
+        message: 'col 4: expected a key, found the end of the command',
+      },
     });
     expect((objects[4] as { servers: unknown[] }).servers).toHaveLength(3);
     expect(run.code).toBe(1);
@@ -162,9 +165,7 @@ describe('kv-broker', () => {
       'DELETE person1',
     ]);
     expect(run.stderr).toContain('connected to 1 of 3 servers');
-    expect(run.stderr).toContain(
-      'WARNING: only 1 servers are up: writes cannot reach k=2 replicas',
-    );
+    expect(run.stderr).toContain('WARNING: only 1 server is up: writes cannot reach k=2 replicas');
     expect(run.stderr).toContain('WARNING: 2 of 3 servers are down (k=2): the result may be wrong');
     const out = run.stdout.split('\n').slice(0, -1);
     expect(out).toHaveLength(2);
@@ -182,7 +183,15 @@ describe('kv-broker', () => {
     ],
     [
       ['-s', 'SERVERS', '-k', '0'],
-      "kv-broker: error: option '-k, --k <k>' argument '0' is invalid. k must be a whole number >= 1",
+      "kv-broker: error: option '-k, --k <k>' argument '0' is invalid. k must be a whole number >= 1, got \"0\"",
+    ],
+    [
+      ['-s', 'SERVERS', '-k', '1e20'],
+      "kv-broker: error: option '-k, --k <k>' argument '1e20' is invalid. k must be a whole number >= 1, got \"1e20\"",
+    ],
+    [
+      ['-s', 'SERVERS', '-k', '2', '-i', 'DIR'],
+      'kv-broker: error: cannot load DIR: it is a directory, not a data file',
     ],
     [['-s', 'SERVERS', '-k', '2', '--placement', 'round'], 'Allowed choices are hash, random'],
     [
@@ -191,10 +200,87 @@ describe('kv-broker', () => {
     ],
     [['-k', '2'], "kv-broker: error: required option '-s, --servers <file>' not specified"],
   ])('rejects %j with exit code 2', async (args, message) => {
-    const run = await kvBroker(args.map((a) => (a === 'SERVERS' ? serverFile : a)));
+    const run = await kvBroker(
+      args.map((a) => (a === 'SERVERS' ? serverFile : a === 'DIR' ? dir : a)),
+    );
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain(message.replace('DIR', dir));
     expect(run.stdout).toBe('');
+    // Inputs are checked before connecting to anything.
+    expect(run.stderr).not.toContain('connected to');
+  });
+
+  it('names every server file line that is malformed', async () => {
+    const file = join(dir, 'bad2.txt');
+    writeFileSync(file, '127.0.0.1 8000\nlocalhost\n127.0.0.1 99999\n127.0.0.1 8000\n');
+    const run = await kvBroker(['-s', file, '-k', '1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      [
+        `kv-broker: error: ${file}: 3 bad lines:`,
+        '  line 2: expected "HOST PORT", found "localhost"',
+        '  line 3: port must be a whole number from 1 to 65535, found "99999"',
+        '  line 4: 127.0.0.1:8000 already listed on line 1',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('answers GET of a path NOT FOUND (with a hint on stderr), and says where a command is wrong', async () => {
+    const run = await kvBroker([
+      '-s',
+      serverFile,
+      '-k',
+      '2',
+      '-c',
+      'GET person2.name',
+      '-c',
+      'GET person1 extra',
+      '-c',
+      'SCAN person -1',
+      '-c',
+      'COMPUTE x/y WHERE x = QUERY person2.address.number, y = QUERY person1.age',
+      '--json',
+      '-c',
+      'STATUS',
+    ]);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      ok: true,
+      command: 'GET',
+      found: false,
+      text: 'NOT FOUND',
+      warnings: ['GET takes a top-level key; for a path inside a record use QUERY person2.name'],
+    });
+    expect(lines.slice(1, 4).map((l) => (l.error as { message: string }).message)).toEqual([
+      'col 13: GET takes one key: expected the end of the command, found "extra"',
+      'col 13: SCAN\'s limit must be a whole number >= 1, found "-1"',
+      "col 51: expected AND between bindings, found ','",
+    ]);
+    for (const s of (lines[4] as { servers: { latencyMs?: number }[] }).servers)
+      expect(String(s.latencyMs)).toMatch(/^\d+(\.\d{1,2})?$/);
+  });
+
+  it('ends quietly, exit 0, when the reader of its output goes away (| head -1)', async () => {
+    const child = spawn(
+      'sh',
+      ['-c', `"${process.execPath}" "${BIN}" -s "${serverFile}" -k 2 | head -1`],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // kv-broker stops reading once head has gone: the rest of its input is not wanted.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(`${'GET person1\n'.repeat(20_000)}`);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toBe('person1 : { "name" : "John" ; "age" : 22 }\n');
+    expect(stderr).not.toMatch(/EPIPE|at /);
   });
 
   it('names the server file line that is malformed', async () => {

@@ -119,5 +119,38 @@ describe('kv-server', () => {
     expect(help.stdout).toContain('--auth-token <token>');
     expect(help.stdout).toContain('Example:');
     expect((await runOnce(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const empty = await runOnce(['--auth-token', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe(
+      "kv-server: error: option '--auth-token <token>' argument '' is invalid. auth-token must not be empty\n",
+    );
   });
+
+  it.each([
+    ['/proc/nope', 'cannot create /proc/nope: no such file or directory'],
+    ['/etc/hostname', '/etc/hostname is not a directory'],
+    ['/etc/hostname/data', 'cannot use /etc/hostname/data: a part of the path is not a directory'],
+  ])('exits 1 at once, saying why, for the unusable --data-dir %s', async (dir, reason) => {
+    const run = await runOnce(['-p', '0', '--data-dir', dir, '--log-level', 'warn']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`kv-server: error: unusable data directory ${dir}: ${reason}\n`);
+    expect(run.stdout).toBe('');
+  });
+
+  it.each(['kv-server', 'kv-broker', 'kv-gen'])(
+    '%s --help | head -1 prints the usage line and exits 0, with no EPIPE stack',
+    async (app) => {
+      const bin = join(__dirname, '..', '..', app, 'bin', `${app}.js`);
+      const child = spawn('sh', ['-c', `"${process.execPath}" "${bin}" --help | head -1`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      await new Promise((resolve) => child.on('close', resolve));
+      expect(stdout).toBe(`Usage: ${app} [options]\n`);
+      expect(stderr).toBe('');
+    },
+  );
 });

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode, encodeFrame, type OkReply, type Reply, type Version } from '@triekv/protocol';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
@@ -317,6 +320,28 @@ describe('server limits and auth', () => {
     await server.close();
     await server.close();
     expect(server.status).toBe('closed');
+  });
+
+  it('close() during listen() wins: the start is cancelled and nothing stays bound', async () => {
+    const { createServer } = await import('@triekv/server');
+    const dir = mkdtempSync(join(tmpdir(), 'triekv-close-'));
+    try {
+      for (const options of [{}, { dataDir: join(dir, 'data') }]) {
+        const server = createServer({ host: '127.0.0.1', port: 0, ...options });
+        const listening = server.listen();
+        expect(server.status).toBe('starting');
+        await server.close();
+        await expect(listening).rejects.toThrow('closed before it finished starting');
+        expect(server.status).toBe('closed');
+        expect(() => server.address()).toThrow('not listening');
+      }
+      // The data directory was released: another server can open it.
+      const again = createServer({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'data') });
+      await again.listen();
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the address that is in use', async () => {

@@ -1,7 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { DEFAULT_MAX_FRAME_SIZE } from '@triekv/protocol';
+import {
+  EXIT_USAGE,
+  createProgram,
+  exitOnClosedStdout,
+  packageVersion,
+  parseArgs,
+  useColor,
+  wholeNumber,
+} from '@triekv/cli';
 import {
   Broker,
   BrokerError,
@@ -10,10 +21,8 @@ import {
   type Placement,
 } from '@triekv/broker';
 import { loadFile, reportLoad } from './load-file.js';
-import { note, writeResult, type Output } from './output.js';
+import { Notices, note, writeResult, type Output } from './output.js';
 import { shell } from './shell.js';
-
-const EXIT_USAGE = 2;
 
 interface Flags {
   servers: string;
@@ -23,23 +32,28 @@ interface Flags {
   json: boolean;
   command: string[];
   timeout: number;
+  maxLine: number;
   authToken?: string;
 }
 
-function positive(name: string): (text: string) => number {
-  return (text) => {
-    if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
-      throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
-    return Number(text);
-  };
-}
+const HELP_AFTER = `
+Commands (in the shell, with -c, or one per line on stdin):
+  GET key | QUERY key.sub.sub | PUT "key" : { ... } | DELETE key | SCAN [prefix [limit]]
+  COMPUTE expr WHERE x = QUERY path [AND y = QUERY path]... | STATUS | REPAIR | HELP | EXIT
+
+Example:
+  kv-broker -s serverFile.txt -i dataToIndex.txt -k 2
+  kv-broker -s serverFile.txt -k 2 -c "GET key1" -c "COMPUTE 2*(x+3) WHERE x = QUERY key1.level"`;
 
 function program(version: string): Command {
-  return new Command('kv-broker')
-    .description('Load data into a triekv cluster (each record on k servers), then query it.')
+  return createProgram('kv-broker', {
+    description: 'Load data into a triekv cluster (each record on k servers), then query it.',
+    version,
+    helpAfter: HELP_AFTER,
+  })
     .requiredOption('-s, --servers <file>', 'server file: one "HOST PORT" per line')
     .option('-i, --input <file>', 'data file to load first (one record per line)')
-    .requiredOption('-k, --k <k>', 'replicas per record', positive('k'))
+    .requiredOption('-k, --k <k>', 'replicas per record', wholeNumber('k', { min: 1 }))
     .addOption(
       new Option('--placement <placement>', 'where records go')
         .choices(['hash', 'random'])
@@ -52,48 +66,58 @@ function program(version: string): Command {
       (c: string, all: string[]) => [...all, c],
       [],
     )
-    .option('--timeout <ms>', 'per-request timeout', positive('timeout'), 5000)
+    .option('--timeout <ms>', 'per-request timeout', wholeNumber('timeout', { min: 1 }), 5000)
+    .option(
+      '--max-line <chars>',
+      'longest line of -i that is loaded (a longer one is reported and skipped)',
+      wholeNumber('max-line', { min: 1 }),
+      DEFAULT_MAX_FRAME_SIZE,
+    )
     .addOption(
       new Option('--auth-token <token>', 'token for servers that require one').env(
         'TRIEKV_AUTH_TOKEN',
       ),
-    )
-    .version(version, '-V, --version')
-    .addHelpText(
-      'after',
-      `
-Commands (in the shell, with -c, or one per line on stdin):
-  GET key | QUERY key.sub.sub | PUT "key" : { ... } | DELETE key | SCAN prefix [limit]
-  COMPUTE expr WHERE x = QUERY path [AND y = QUERY path]... | STATUS | REPAIR | HELP | EXIT
-
-Example:
-  kv-broker -s serverFile.txt -i dataToIndex.txt -k 2
-  kv-broker -s serverFile.txt -k 2 -c "GET key1" -c "COMPUTE 2*(x+3) WHERE x = QUERY key1.level"`,
-    )
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`kv-broker: ${text}`) });
+    );
 }
+
+/** Why `path` cannot be loaded (missing, a directory, unreadable), or undefined when it can be. */
+async function unusableInput(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) return 'it is a directory, not a data file';
+    await access(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'no such file';
+    if (code === 'EACCES') return 'permission denied';
+    return (error as Error).message;
+  }
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 
 /** Runs kv-broker with `argv` (as `process.argv`); resolves with the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  const cli = program(version);
-  try {
-    cli.parse(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
-    throw error;
-  }
+  exitOnClosedStdout(process.stdout);
+  exitOnClosedStdout(process.stderr);
+  const cli = program(packageVersion(join(__dirname, '..')));
+  const exit = parseArgs(cli, argv);
+  if (exit !== undefined) return exit;
   const flags = cli.opts<Flags>();
   const interactive = flags.command.length === 0 && process.stdin.isTTY === true;
-  const out: Output = {
-    json: flags.json,
-    color: interactive && process.stdout.isTTY === true && !('NO_COLOR' in process.env),
-  };
-  const errOut = { color: process.stderr.isTTY === true && !('NO_COLOR' in process.env) };
+  const out: Output = { json: flags.json, color: interactive && useColor(process.stdout) };
+  const errOut = { color: useColor(process.stderr) };
+  const notices = new Notices(errOut);
 
+  // Inputs are checked before connecting: a typo costs no connection attempts.
+  if (flags.input !== undefined) {
+    const reason = await unusableInput(flags.input);
+    if (reason !== undefined) {
+      note(`kv-broker: error: cannot load ${flags.input}: ${reason}`, errOut, 'error');
+      return EXIT_USAGE;
+    }
+  }
   let broker: Broker;
   try {
     const servers = await readServerFile(flags.servers);
@@ -115,28 +139,28 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const status = await broker.start();
     const up = status.filter((s) => s.up).length;
-    note(`connected to ${up} of ${status.length} servers`, errOut);
+    note(`connected to ${up} of ${plural(status.length, 'server', 'servers')}`, errOut);
     for (const s of status.filter((x) => !x.up)) note(`  ${s.server} is down`, errOut, 'warn');
     if (up < flags.k)
       note(
-        `WARNING: only ${up} servers are up: writes cannot reach k=${flags.k} replicas`,
+        `WARNING: only ${plural(up, 'server is', 'servers are')} up: writes cannot reach k=${flags.k} replicas`,
         errOut,
         'warn',
       );
-    broker.on('down', (server) => note(`server ${server} went down`, errOut, 'warn'));
-    broker.on('up', (server) => note(`server ${server} is back up`, errOut));
+    broker.on('down', (server) => notices.write(`server ${server} went down`, 'warn'));
+    broker.on('up', (server) => notices.write(`server ${server} is back up`));
     broker.on('repaired', (server, copied) =>
-      note(`repaired ${server}: ${copied} records copied`, errOut),
+      notices.write(`repaired ${server}: ${plural(copied, 'record', 'records')} copied`),
     );
 
     if (flags.input !== undefined) {
       try {
-        reportLoad(await loadFile(broker, flags.input), flags.input, errOut);
+        const summary = await loadFile(broker, flags.input, { maxLineLength: flags.maxLine });
+        reportLoad(summary, flags.input, errOut);
       } catch (error) {
-        const e = error as NodeJS.ErrnoException;
-        const reason = e.code === 'ENOENT' ? 'no such file' : e.message;
+        const reason = error instanceof BrokerError ? error.message : (error as Error).message;
         note(`kv-broker: error: cannot load ${flags.input}: ${reason}`, errOut, 'error');
-        return e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES' ? EXIT_USAGE : 1;
+        return 1;
       }
     }
 
@@ -149,7 +173,8 @@ export async function run(argv: string[]): Promise<number> {
         writeResult(result, out);
       }
     } else if (interactive) {
-      failed = await shell(broker, out);
+      // At a terminal a failed command is an answer, not a failure of the session: exit 0.
+      await shell(broker, out, notices);
     } else {
       for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
         if (line.trim().length === 0 || line.trimStart().startsWith('#')) continue;

@@ -1,11 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { load, type Broker, type LoadSummary } from '@triekv/broker';
+import { load, type Broker, type LoadOptions, type LoadSummary } from '@triekv/broker';
 import { note, type Output } from './output.js';
 
 /** Loads a data file through the broker: a progress bar on a terminal, then a summary, all on stderr. */
-export async function loadFile(broker: Broker, path: string): Promise<LoadSummary> {
+export async function loadFile(
+  broker: Broker,
+  path: string,
+  options: Pick<LoadOptions, 'maxLineLength'> = {},
+): Promise<LoadSummary> {
   const { size } = await stat(path);
   let bytes = 0;
   const stream = createReadStream(path);
@@ -28,6 +32,7 @@ export async function loadFile(broker: Broker, path: string): Promise<LoadSummar
   bar?.start(size, 0, { records: 0, rate: 0 });
   try {
     const summary = await load(broker, counted(), {
+      ...options,
       onProgress: (p) => {
         const seconds = (performance.now() - started) / 1000;
         bar?.update(bytes, {
@@ -50,6 +55,10 @@ export function reportLoad(summary: LoadSummary, path: string, out: Pick<Output,
     `loaded ${summary.records} records from ${path} (${summary.replicaWrites} replica writes) in ${summary.seconds.toFixed(2)} s, ${rate} records/s; ${summary.underReplicated} under-replicated; ${summary.rejected.length} rejected lines`,
     out,
   );
-  for (const r of summary.rejected) note(`  line ${r.line}: ${r.reason}`, out, 'warn');
+  for (const r of summary.rejected) {
+    const where = r.column === undefined ? `line ${r.line}` : `line ${r.line}, col ${r.column}`;
+    const hint = r.code === 'LINE_TOO_LONG' ? ' (raise --max-line to load it)' : '';
+    note(`  ${where}: ${r.reason}${hint}`, out, 'warn');
+  }
   for (const w of summary.warnings) note(`WARNING: ${w}`, out, 'warn');
 }

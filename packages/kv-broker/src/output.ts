@@ -38,3 +38,29 @@ export function note(
         : pc.dim(text);
   process.stderr.write(`${colored}\n`);
 }
+
+/** Where a line that is printed "above the prompt" goes: readline's shell, while one runs. */
+export interface Prompt {
+  /** Clears the line being typed, runs `print`, then redraws the prompt and what was typed. */
+  above(print: () => void): void;
+}
+
+/**
+ * Background notices (a server went down, came back, was repaired): on stderr, and while the shell
+ * runs, above its prompt, which is then redrawn with what was being typed.
+ */
+export class Notices {
+  private prompt: Prompt | undefined;
+
+  constructor(private readonly out: Pick<Output, 'color'>) {}
+
+  /** Prints notices above `prompt` from now on (undefined: plain lines again). */
+  attach(prompt: Prompt | undefined): void {
+    this.prompt = prompt;
+  }
+
+  write(text: string, kind: 'info' | 'warn' | 'error' = 'info'): void {
+    if (this.prompt === undefined) note(text, this.out, kind);
+    else this.prompt.above(() => note(text, this.out, kind));
+  }
+}

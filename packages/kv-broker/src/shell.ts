@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface, type AsyncCompleter } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type AsyncCompleter } from 'node:readline';
 import pc from 'picocolors';
 import { COMMANDS, run, type Broker } from '@triekv/broker';
-import { writeResult, type Output } from './output.js';
+import { writeResult, type Notices, type Output } from './output.js';
 
 const HISTORY_SIZE = 1000;
 
@@ -36,7 +36,7 @@ function saveHistory(history: string[]): void {
  * The interactive shell: line editing and history (kept in ~/.triekv_history), tab completion of command
  * names and of keys (through SCAN), coloured output. Resolves with whether any command failed.
  */
-export async function shell(broker: Broker, out: Output): Promise<boolean> {
+export async function shell(broker: Broker, out: Output, notices: Notices): Promise<boolean> {
   const keyCommands = new Set(['GET', 'QUERY', 'DELETE', 'SCAN']);
   const completer: AsyncCompleter = (line, callback) => {
     const match = /^(\s*)(\S*)(\s+)?(\S*)$/.exec(line);
@@ -70,6 +70,17 @@ export async function shell(broker: Broker, out: Output): Promise<boolean> {
   });
   let failed = false;
   let exited = false;
+  // Whether a command is running: its output and the prompt come after it, not around notices.
+  let busy = false;
+  notices.attach({
+    above: (print) => {
+      if (busy) return print();
+      clearLine(process.stdout, 0);
+      cursorTo(process.stdout, 0);
+      print();
+      rl.prompt(true);
+    },
+  });
   rl.on('SIGINT', () => {
     // Like a shell: Ctrl-C abandons the line being typed (end of line, then kill to its start).
     rl.write(null, { ctrl: true, name: 'e' });
@@ -83,7 +94,9 @@ export async function shell(broker: Broker, out: Output): Promise<boolean> {
       rl.prompt();
       continue;
     }
+    busy = true;
     const result = await run(broker, line);
+    busy = false;
     if (result.exit === true) {
       exited = true;
       break;
@@ -93,6 +106,7 @@ export async function shell(broker: Broker, out: Output): Promise<boolean> {
     rl.prompt();
   }
   if (!exited) process.stdout.write('\n'); // Ctrl-D: end the prompt's line
+  notices.attach(undefined);
   saveHistory((rl as unknown as { history: string[] }).history);
   rl.close();
   return failed;

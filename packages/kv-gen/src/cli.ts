@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import {
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  createProgram,
+  exitOnClosedStdout,
+  packageVersion,
+  parseArgs,
+  wholeNumber,
+} from '@triekv/cli';
 import {
   DatagenError,
   OptionError,
@@ -19,22 +27,10 @@ const FLAGS: Record<string, string> = {
   maxLength: '-l/--max-length',
 };
 
-/** Exit code for bad input (flags, key file), as documented in the README. */
-const EXIT_USAGE = 2;
-
 const EXAMPLE = `
 Example:
   kv-gen -k keyFile.txt -n 1000 -d 3 -m 5 -l 4 -o dataToIndex.txt --seed 42
   kv-gen -k keyFile.txt -n 10 -d 1 -m 3 -l 6 | head -3`;
-
-function wholeNumber(min: number): (text: string) => number {
-  return (text) => {
-    if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
-      throw new InvalidArgumentError(`expected a whole number >= ${min}`);
-    }
-    return Number(text);
-  };
-}
 
 interface Flags {
   keyFile: string;
@@ -47,8 +43,11 @@ interface Flags {
 }
 
 function program(version: string): Command {
-  return new Command('kv-gen')
-    .description('Make a random data set in the triekv record format, one record per line.')
+  return createProgram('kv-gen', {
+    description: 'Make a random data set in the triekv record format, one record per line.',
+    version,
+    helpAfter: EXAMPLE,
+  })
     .requiredOption(
       '-k, --key-file <file>',
       'key file: one "name type" per line (types: string, int, float)',
@@ -56,44 +55,34 @@ function program(version: string): Command {
     .requiredOption(
       '-n, --lines <n>',
       'number of records to make (keys key1 .. keyN)',
-      wholeNumber(0),
+      wholeNumber('lines'),
     )
     .requiredOption(
       '-d, --max-depth <d>',
       'deepest nesting of documents inside a record (0: flat)',
-      wholeNumber(0),
+      wholeNumber('max-depth'),
     )
     .requiredOption(
       '-m, --max-keys <m>',
       'most keys in one document (each has 0..m)',
-      wholeNumber(0),
+      wholeNumber('max-keys'),
     )
     .requiredOption(
       '-l, --max-length <l>',
       'longest string value (1..l characters of [A-Za-z0-9])',
-      wholeNumber(1),
+      wholeNumber('max-length', { min: 1 }),
     )
     .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
-    .option('--seed <seed>', 'seed for a reproducible data set (any text)')
-    .version(version, '-V, --version')
-    .addHelpText('after', EXAMPLE)
-    .exitOverride()
-    .configureOutput({
-      outputError: (text, write) => write(`kv-gen: ${text.replace(/^error: /, 'error: ')}`),
-    });
+    .option('--seed <seed>', 'seed for a reproducible data set (any text)');
 }
 
 /** Runs kv-gen with `argv` (as `process.argv`); resolves with the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const manifest = readFileSync(join(__dirname, '..', 'package.json'), 'utf8');
-  const { version } = JSON.parse(manifest) as { version: string };
-  const cli = program(version);
-  try {
-    cli.parse(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
-    throw error;
-  }
+  const stdoutClosed = new AbortController();
+  exitOnClosedStdout(process.stdout, () => stdoutClosed.abort());
+  const cli = program(packageVersion(join(__dirname, '..')));
+  const exit = parseArgs(cli, argv);
+  if (exit !== undefined) return exit;
   const flags = cli.opts<Flags>();
   const seed = flags.seed ?? randomBytes(6).toString('hex');
   const abort = new AbortController();
@@ -110,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
       seed,
     };
     if (flags.output === undefined) {
-      await writeToStdout(options, abort.signal);
+      await writeToStdout(options, abort.signal, stdoutClosed.signal);
     } else {
       const lines = await writeDatasetFile(options, flags.output, { signal: abort.signal });
       process.stderr.write(`kv-gen: wrote ${lines} records to ${flags.output} (seed ${seed})\n`);
@@ -132,26 +121,21 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT_USAGE;
     }
     process.stderr.write(`kv-gen: error: ${(error as Error).message}\n`);
-    return 1;
+    return EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);
   }
 }
 
 /** Streams to stdout; a closed pipe (`kv-gen ... | head`) ends the run quietly. */
-async function writeToStdout(options: GenerateOptions, signal: AbortSignal): Promise<void> {
-  const closed = new AbortController();
-  const onError = (error: NodeJS.ErrnoException): void => {
-    if (error.code === 'EPIPE') closed.abort();
-  };
-  process.stdout.on('error', onError);
+async function writeToStdout(
+  options: GenerateOptions,
+  signal: AbortSignal,
+  closed: AbortSignal,
+): Promise<void> {
   try {
-    await writeDataset(options, process.stdout, {
-      signal: AbortSignal.any([signal, closed.signal]),
-    });
+    await writeDataset(options, process.stdout, { signal: AbortSignal.any([signal, closed]) });
   } catch (error) {
-    if (!closed.signal.aborted) throw error;
-  } finally {
-    process.stdout.off('error', onError);
+    if (!closed.aborted) throw error;
   }
 }

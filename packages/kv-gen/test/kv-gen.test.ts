@@ -70,12 +70,17 @@ describe('kv-gen', () => {
   it.each([
     [
       ['-n', '-3'],
-      "kv-gen: error: option '-n, --lines <n>' argument '-3' is invalid. expected a whole number >= 0",
+      "kv-gen: error: option '-n, --lines <n>' argument '-3' is invalid. lines must be a whole number >= 0, got \"-3\"",
     ],
-    [['-n', '2.5'], "argument '2.5' is invalid. expected a whole number >= 0"],
+    [['-n', '2.5'], 'argument \'2.5\' is invalid. lines must be a whole number >= 0, got "2.5"'],
+    [['-n', '1e20'], 'argument \'1e20\' is invalid. lines must be a whole number >= 0, got "1e20"'],
+    [
+      ['-n', '5', '-o', '/no/such/dir/x.txt'],
+      'kv-gen: error: cannot write /no/such/dir/x.txt: its directory does not exist',
+    ],
     [
       ['-n', '5', '-l', '0'],
-      "option '-l, --max-length <l>' argument '0' is invalid. expected a whole number >= 1",
+      "option '-l, --max-length <l>' argument '0' is invalid. max-length must be a whole number >= 1, got \"0\"",
     ],
     [
       ['-n', '5', '-m', '6'],

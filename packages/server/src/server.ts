@@ -68,7 +68,7 @@ export interface ServerOptions {
   minCompactBytes?: number;
 }
 
-export type ServerStatus = 'new' | 'listening' | 'closing' | 'closed';
+export type ServerStatus = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
 
 function checkOptions(options: ServerOptions): void {
   const counts: (keyof ServerOptions)[] = [
@@ -121,6 +121,10 @@ export class KvServer {
   recovery: Recovery | undefined;
   private state: ServerStatus = 'new';
   private closing: Promise<void> | undefined;
+  /** Settles when a `listen()` in progress has finished or given up. */
+  private starting: Promise<void> | undefined;
+  /** `close()` was called while `listen()` was still in progress: the start is cancelled. */
+  private closeRequested = false;
 
   constructor(options: ServerOptions = {}) {
     checkOptions(options);
@@ -146,13 +150,45 @@ export class KvServer {
     return this.state;
   }
 
-  /** Binds and starts accepting connections. Rejects with a `ListenError` when the address is unusable. */
-  async listen(): Promise<{ host: string; port: number }> {
+  /**
+   * Binds and starts accepting connections. Rejects with a `ListenError` when the address is unusable,
+   * and with a `ServerStateError` when `close()` is called before it has finished (close wins: the
+   * server never starts serving).
+   */
+  listen(): Promise<{ host: string; port: number }> {
     if (this.state !== 'new')
-      throw new ServerStateError(`cannot listen: the server is ${this.state}`);
+      return Promise.reject(new ServerStateError(`cannot listen: the server is ${this.state}`));
+    this.state = 'starting';
+    const started = this.start();
+    this.starting = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    return started;
+  }
+
+  /** Gives up a start that `close()` has overtaken: releases what was opened so far. */
+  private async cancelStart(): Promise<never> {
+    await new Promise<void>((resolve) =>
+      this.tcp?.listening === true ? this.tcp.close(() => resolve()) : resolve(),
+    );
+    await this.dataDir?.close();
+    this.state = 'closed';
+    throw new ServerStateError('the server was closed before it finished starting');
+  }
+
+  private async start(): Promise<{ host: string; port: number }> {
     const host = this.options.host ?? DEFAULT_HOST;
     const port = this.options.port ?? 0;
-    if (this.options.dataDir !== undefined) await this.openDataDir(this.options.dataDir);
+    if (this.options.dataDir !== undefined) {
+      try {
+        await this.openDataDir(this.options.dataDir);
+      } catch (error) {
+        this.state = 'closed';
+        throw error;
+      }
+    }
+    if (this.closeRequested) return this.cancelStart();
     const tcp = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
     this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
@@ -178,6 +214,7 @@ export class KvServer {
       await this.dataDir?.close();
       throw error;
     });
+    if (this.closeRequested) return this.cancelStart();
     tcp.on('error', (error) => this.ctx.log.error({ err: error }, 'listener error'));
     this.state = 'listening';
     const address = this.address();
@@ -202,6 +239,13 @@ export class KvServer {
     if (this.state === 'new') {
       this.state = 'closed';
       return (this.closing = Promise.resolve());
+    }
+    if (this.state === 'starting') {
+      // The start in progress sees this and undoes itself; close resolves once it has.
+      this.closeRequested = true;
+      return (this.closing = (this.starting as Promise<void>).then(() => {
+        this.state = 'closed';
+      }));
     }
     this.state = 'closing';
     this.closing = (async () => {

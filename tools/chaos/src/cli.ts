@@ -1,19 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import {
+  EXIT_USAGE,
+  createProgram,
+  exitOnClosedStdout,
+  packageVersion,
+  parseArgs,
+  wholeNumber,
+} from '@triekv/cli';
 import { possibleFaults, type FaultKind } from './nemesis.js';
 import { NetnsNetwork } from './network.js';
 import { DEFAULT_CHAOS, passed, runChaos, type ChaosReport } from './run.js';
-
-const EXIT_USAGE = 2;
-
-function wholeNumber(min: number): (text: string) => number {
-  return (text) => {
-    if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text)))
-      throw new InvalidArgumentError(`expected a whole number >= ${min}`);
-    return Number(text);
-  };
-}
 
 interface Flags {
   seed?: number;
@@ -33,32 +32,50 @@ interface Flags {
 
 function program(): Command {
   const d = DEFAULT_CHAOS;
-  return new Command('triekv-chaos')
-    .description(
+  return createProgram('triekv-chaos', {
+    description:
       'Torture a local triekv cluster: brokers write and read while servers are killed, paused and cut off; then check the history.',
-    )
+    version: packageVersion(join(__dirname, '..')),
+    helpAfter:
+      '\nExample:\n  npm run chaos -- --seed 7 --duration 30\n  npm run chaos -- --network netns --duration 20\n',
+  })
     .option(
       '--seed <n>',
       'seed of the workload and the faults (default: random, printed)',
-      wholeNumber(0),
+      wholeNumber('seed'),
     )
-    .option('--duration <s>', 'seconds of faults and load', wholeNumber(1), d.durationMs / 1000)
-    .option('--servers <n>', 'servers in the cluster', wholeNumber(2), d.servers)
-    .option('-k <k>', 'replicas per record', wholeNumber(2), d.k)
+    .option(
+      '--duration <s>',
+      'seconds of faults and load',
+      wholeNumber('duration', { min: 1 }),
+      d.durationMs / 1000,
+    )
+    .option(
+      '--servers <n>',
+      'servers in the cluster',
+      wholeNumber('servers', { min: 2 }),
+      d.servers,
+    )
+    .option('-k <k>', 'replicas per record', wholeNumber('k', { min: 2 }), d.k)
     .option(
       '--durable <n>',
       'servers (the first ones) with a data directory',
-      wholeNumber(0),
+      wholeNumber('durable'),
       d.durable,
     )
-    .option('--brokers <n>', 'brokers running the workload at once', wholeNumber(1), d.brokers)
+    .option(
+      '--brokers <n>',
+      'brokers running the workload at once',
+      wholeNumber('brokers', { min: 1 }),
+      d.brokers,
+    )
     .option(
       '--clients <n>',
       'clients per broker, one operation in flight each',
-      wholeNumber(1),
+      wholeNumber('clients', { min: 1 }),
       d.clientsPerBroker,
     )
-    .option('--keys <n>', 'keys the workload uses', wholeNumber(1), d.keys)
+    .option('--keys <n>', 'keys the workload uses', wholeNumber('keys', { min: 1 }), d.keys)
     .addOption(
       new Option(
         '--network <kind>',
@@ -73,13 +90,7 @@ function program(): Command {
     )
     .option('--no-overload', 'never kill k servers at once')
     .option('--json <file>', 'write the report (without the history) as JSON')
-    .option('--history <file>', 'write the whole history as JSON')
-    .addHelpText(
-      'after',
-      '\nExample:\n  npm run chaos -- --seed 7 --duration 30\n  npm run chaos -- --network netns --duration 20\n',
-    )
-    .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`triekv-chaos: ${text}`) });
+    .option('--history <file>', 'write the whole history as JSON');
 }
 
 /** The `--faults` list, or an error naming what is wrong with it. */
@@ -106,13 +117,11 @@ function validate(flags: Flags): string | undefined {
 
 /** Runs the torture test with `argv` (as `process.argv`); resolves with the exit code. */
 export async function run(argv: string[]): Promise<number> {
+  // A closed stdout must not stop a run that has servers to clean up: its output is just dropped.
+  exitOnClosedStdout(process.stdout, () => undefined);
   const cli = program();
-  try {
-    cli.parse(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
-    throw error;
-  }
+  const exit = parseArgs(cli, argv);
+  if (exit !== undefined) return exit;
   const flags = cli.opts<Flags>();
   const invalid = validate(flags);
   if (invalid !== undefined) {

@@ -3,7 +3,6 @@ import {
   existsSync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -15,6 +14,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.js';
+import { ensureWritableDir } from './ensure-dir.js';
 import { DataDirError } from './errors.js';
 import {
   FileKind,
@@ -271,10 +271,10 @@ export class DataDir {
   private lock(): void {
     const dir = this.options.dir;
     try {
-      mkdirSync(dir, { recursive: true });
+      ensureWritableDir(dir);
     } catch (cause) {
       throw new DataDirError(
-        `cannot create the data directory ${dir}: ${(cause as Error).message}`,
+        `unusable data directory ${dir}: ${(cause as Error).message}`,
         'UNWRITABLE',
         { cause },
       );
