@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import type { Reply, Version } from '@triekv/protocol';
+import { DEFAULT_MAX_FRAME_SIZE, type Reply, type Version } from '@triekv/protocol';
 import { parsePath, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
@@ -72,6 +72,8 @@ export class Broker extends EventEmitter<{
 }> {
   readonly k: number;
   readonly placement: Placement;
+  /** Largest request frame sent (see `ConnectionOptions.maxFrameSize`). */
+  readonly maxFrameSize: number;
   readonly connections: ServerConnection[];
   readonly clock: HybridClock;
   private readonly seeds: number[];
@@ -101,6 +103,10 @@ export class Broker extends EventEmitter<{
         `options.placement must be 'hash' or 'random', got ${JSON.stringify(options.placement)}`,
       );
     }
+    const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    if (!Number.isSafeInteger(maxFrameSize) || maxFrameSize < 64)
+      throw new TypeError(`options.maxFrameSize must be a whole number >= 64, got ${maxFrameSize}`);
+    this.maxFrameSize = maxFrameSize;
     this.k = k;
     this.placement = options.placement ?? 'hash';
     this.autoRepair = options.autoRepair ?? true;

@@ -89,7 +89,9 @@ export function parseCommand(line: string): Command {
       cl.skipSpace();
       const at = cl.pos;
       if (cl.atEnd) cl.fail('PUT needs a record: PUT "key" : { ... }');
-      return { name: 'PUT', record: cl.within(() => parseRecord(line.slice(at)), at) };
+      // The line is in memory already: no line limit (the frame limit bounds what can be sent).
+      const options = { maxLineLength: Number.MAX_SAFE_INTEGER };
+      return { name: 'PUT', record: cl.within(() => parseRecord(line.slice(at), options), at) };
     }
     case 'SCAN':
       return parseScan(cl);
@@ -238,12 +240,13 @@ export async function execute(broker: Broker, command: Command): Promise<Command
         const lines = [
           `repaired: ${r.copied} copies over ${r.keys} keys`,
           ...r.servers.map((s) => `${s.server} ${s.copied} copied`),
+          ...r.skipped.map((s) => `${s.server} skipped: ${s.reason}`),
         ];
         return {
           ...base,
           ok: true,
           lines,
-          json: { keys: r.keys, copied: r.copied, servers: r.servers },
+          json: { keys: r.keys, copied: r.copied, servers: r.servers, skipped: r.skipped },
           warnings: r.warnings,
         };
       }

@@ -4,9 +4,10 @@ export const DEFAULT_K = 2;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 /** Time for one request's reply, ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
-/** First reconnect delay, ms (doubles up to the max, with ±50% jitter). */
+/** First reconnect delay, ms (doubles up to the max, with ±25% jitter). */
 export const DEFAULT_RECONNECT_MIN_MS = 100;
-export const DEFAULT_RECONNECT_MAX_MS = 5_000;
+/** Longest reconnect delay, ms: a server that comes back is seen within about a second. */
+export const DEFAULT_RECONNECT_MAX_MS = 800;
 /** Requests allowed in flight on one connection before new ones fail fast. */
 export const DEFAULT_MAX_PENDING = 10_000;
 /** Records per PUT_BATCH during a load. */

@@ -1,5 +1,5 @@
 import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
-import { DEFAULT_MAX_FRAME_SIZE, PutBatchWriter, encodeRecord } from '@triekv/protocol';
+import { PutBatchWriter, encodeRecord } from '@triekv/protocol';
 import type { Broker } from './broker.js';
 import { DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_BATCH_SIZE } from './defaults.js';
 import { UnavailableError } from './errors.js';
@@ -26,7 +26,7 @@ export interface LoadOptions extends ReadOptions {
   /**
    * Largest PUT_BATCH body sent, in bytes: a batch goes out early rather than grow past it, and a record
    * too large to fit one alone is rejected with its line. Keep it at or below the servers' `--max-frame`.
-   * @default 16 MiB
+   * @default the broker's `maxFrameSize` (16 MiB)
    */
   maxFrameSize?: number;
 }
@@ -81,7 +81,7 @@ export async function load(
   const open = new Map<ServerConnection, Batch>();
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
   const rejected: RejectedLine[] = [];
-  const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  const maxFrameSize = options.maxFrameSize ?? broker.maxFrameSize;
   // A line as long as a frame can hold is read: the line limit is never what stops a large record.
   const readOptions = { ...options, maxLineLength: options.maxLineLength ?? maxFrameSize };
   let records = 0;

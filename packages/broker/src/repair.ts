@@ -8,6 +8,8 @@ export interface RepairSummary {
   keys: number;
   copied: number;
   servers: { server: string; copied: number }[];
+  /** Servers the pass left out, and why (down when it started, or failed during it). */
+  skipped: { server: string; reason: string }[];
   warnings: string[];
 }
 
@@ -67,7 +69,12 @@ class ExportCursor {
 export async function repair(broker: Broker, options?: CallOptions): Promise<RepairSummary> {
   broker.checkOpen();
   const signal = options?.signal;
+  // A server that has just come back may not be seen as up yet: each one that is down gets one
+  // connection attempt now, so that a repair started right after a restart includes it.
+  await Promise.all(broker.connections.map((c) => c.reconnectNow()));
+  signal?.throwIfAborted();
   const live = broker.connections.filter((c) => c.up);
+  const down = broker.connections.filter((c) => !c.up);
   const cursors = live.map((c) => new ExportCursor(c, options));
   const copiedBy = new Map<ServerConnection, number>(live.map((c) => [c, 0]));
   const failed = new Map<ServerConnection, string>();
@@ -123,12 +130,25 @@ export async function repair(broker: Broker, options?: CallOptions): Promise<Rep
   for (const cursor of cursors) {
     if (cursor.failure !== undefined) failed.set(cursor.server, cursor.failure.message);
   }
-  const servers = [...copiedBy].map(([c, copied]) => ({ server: c.name, copied }));
-  const warnings = [...failed].map(([c, reason]) => `${c.name} was skipped: ${reason}`);
+  const servers = [...copiedBy]
+    .filter(([c]) => !failed.has(c))
+    .map(([c, copied]) => ({ server: c.name, copied }));
+  const skipped = [
+    ...down.map((c) => ({
+      server: c.name,
+      reason: 'it is down (no connection when the repair started)',
+    })),
+    ...[...failed].map(([c, reason]) => ({
+      server: c.name,
+      reason: `it failed during the repair: ${reason}`,
+    })),
+  ];
+  const warnings = skipped.map((s) => `${s.server} was skipped: ${s.reason}`);
   return {
     keys,
     copied: servers.reduce((n, s) => n + s.copied, 0),
     servers,
+    skipped,
     warnings: [...warnings, ...broker.downWarnings()],
   };
 }

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import {
+  DEFAULT_MAX_FRAME_SIZE,
   FrameDecoder,
   PROTOCOL_VERSION,
+  REPLY_SLACK,
   ProtocolError,
   encodeFrame,
   type Reply,
@@ -45,10 +47,15 @@ export interface ConnectionOptions {
   maxPending?: number;
   /** @default 100 */
   reconnectMinMs?: number;
-  /** @default 5000 */
+  /** Longest wait between reconnect attempts (a server that comes back is seen within it). @default 800 */
   reconnectMaxMs?: number;
   /** Name sent in HELLO. @default 'triekv-broker' */
   clientName?: string;
+  /**
+   * Largest request frame sent (a larger request fails with FRAME_TOO_LARGE); replies are accepted up
+   * to this plus `REPLY_SLACK`. Keep it equal to the servers' `--max-frame`. @default 16 MiB
+   */
+  maxFrameSize?: number;
 }
 
 export type ConnectionState = 'connecting' | 'up' | 'down' | 'closed';
@@ -68,8 +75,8 @@ function uncork(socket: Socket): void {
   socket.uncork();
 }
 
-function encodeOutgoing(id: number, request: Outgoing): Uint8Array {
-  return encodeFrame({ ...request, id });
+function encodeOutgoing(id: number, request: Outgoing, maxFrameSize: number): Uint8Array {
+  return encodeFrame({ ...request, id }, { maxFrameSize });
 }
 
 function callFrame(id: number, frame: (id: number) => Uint8Array): Uint8Array {
@@ -83,17 +90,19 @@ function timedOut(connection: ServerConnection, id: number, timeoutMs: number): 
 /**
  * A persistent, pipelined connection to one server. It says HELLO on every (re)connect, matches replies
  * to requests by id, times requests out, fails requests fast while the server is down, and reconnects
- * with exponential backoff and jitter. Emits `up` and `down` when its health changes.
+ * with exponential backoff (100 ms doubling to 800 ms, ±25% jitter). Emits `up` and `down` when its health changes.
  */
 export class ServerConnection extends EventEmitter<{ up: []; down: [reason: string] }> {
   readonly name: string;
   private socket: Socket | undefined;
-  private decoder = new FrameDecoder();
+  private decoder: FrameDecoder;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stateValue: ConnectionState = 'down';
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The connection attempt in progress (settles once it is up or has failed). */
+  private opening: Promise<void> | undefined;
   private firstAttempt: Promise<void> | undefined;
   /** Smoothed round-trip time of recent requests, ms. */
   latencyMs: number | undefined;
@@ -104,6 +113,12 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   ) {
     super();
     this.name = address.name ?? `${address.host}:${address.port}`;
+    this.decoder = this.newDecoder();
+  }
+
+  private newDecoder(): FrameDecoder {
+    const max = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    return new FrameDecoder({ maxFrameSize: max + REPLY_SLACK });
   }
 
   get state(): ConnectionState {
@@ -116,8 +131,22 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
 
   /** Starts connecting; resolves after the first attempt, whatever its outcome (see `state`). */
   start(): Promise<void> {
-    this.firstAttempt ??= this.open();
+    this.firstAttempt ??= this.opening = this.open();
     return this.firstAttempt;
+  }
+
+  /**
+   * Tries to reach a server that is down now, instead of at its next scheduled reconnect; resolves with
+   * whether it is up afterwards (at once when it already is).
+   */
+  reconnectNow(): Promise<boolean> {
+    if (this.stateValue === 'up') return Promise.resolve(true);
+    if (this.stateValue === 'closed') return Promise.resolve(false);
+    if (this.stateValue === 'down') {
+      clearTimeout(this.retryTimer);
+      this.opening = this.open();
+    }
+    return (this.opening ?? Promise.resolve()).then(() => this.up);
   }
 
   /** Sends a request and resolves with its reply; an ERROR reply rejects with a `RemoteError`. */
@@ -142,7 +171,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   }
 
   private send<A>(
-    encode: (id: number, arg: A) => Uint8Array,
+    encode: (id: number, arg: A, maxFrameSize: number) => Uint8Array,
     arg: A,
     options?: CallOptions,
   ): Promise<Reply> {
@@ -162,7 +191,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
    */
   private write<A>(
     socket: Socket,
-    encode: (id: number, arg: A) => Uint8Array,
+    encode: (id: number, arg: A, maxFrameSize: number) => Uint8Array,
     arg: A,
     options?: CallOptions,
   ): Promise<Reply> {
@@ -171,7 +200,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
     let frame: Uint8Array;
     try {
-      frame = encode(id, arg);
+      frame = encode(id, arg, this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -230,7 +259,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     const socket = connect({ host: this.address.host, port: this.address.port });
     socket.setNoDelay(true);
     this.socket = socket;
-    this.decoder = new FrameDecoder();
+    this.decoder = this.newDecoder();
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     const connectTimeout = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     return new Promise<void>((resolve) => {
@@ -306,8 +335,11 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     const min = this.options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS;
     const max = this.options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS;
     const base = Math.min(max, min * 2 ** this.attempt++);
-    const delay = base * (0.5 + Math.random());
-    this.retryTimer = setTimeout(() => void this.open(), delay);
+    // ±25% jitter: brokers do not retry in step, and a server that is back is seen within max * 1.25.
+    const delay = base * (0.75 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => {
+      this.opening = this.open();
+    }, delay);
     this.retryTimer.unref();
   }
 

@@ -160,6 +160,53 @@ describe('a cluster of kv-server processes behind a broker', () => {
     expect(await checkAll(b)).toEqual([]);
   });
 
+  it('REPAIR right after a restart includes the server, and names the ones it had to skip', async () => {
+    servers = await Promise.all([0, 1, 2].map(() => startServerProcess()));
+    // The default reconnect schedule, and no automatic repair: only the REPAIR below can copy.
+    broker = new Broker({
+      servers: servers.map((s) => ({ host: '127.0.0.1', port: s.port })),
+      k: 2,
+      autoRepair: false,
+    });
+    await broker.start();
+    const b = broker;
+    const summary = await load(b, Readable.from([lines.slice(0, 100).join('\n')]));
+    expect(summary.underReplicated).toBe(0);
+    const [s0, s1] = servers as [ServerProcess, ServerProcess];
+    s0.kill('SIGKILL');
+    s1.kill('SIGKILL');
+    await waitFor(() => b.down().length === 2, 'two servers down');
+    // Long enough down that the broker's next attempt is a backoff away.
+    await waitFor(() => (b.connections[0]?.state ?? 'up') === 'down', 'reconnects backing off');
+    const back = await startServerProcess(['-p', String(s0.port)]);
+    servers[0] = back;
+    const r = await run(b, 'REPAIR');
+    expect(r.ok).toBe(true);
+    // Every key a live server still held was copied to the restarted one (with one server still
+    // down, each key's first two live servers are these two); the dead one is named, with why.
+    const s2 = servers[2] as ServerProcess;
+    const held = lines.slice(0, 100).filter((l) =>
+      b
+        .order(parseRecord(l).key)
+        .slice(0, 2)
+        .some((c) => c.address.port === s2.port),
+    );
+    expect(held.length).toBeGreaterThan(0);
+    expect(r.json.servers).toContainEqual({
+      server: `127.0.0.1:${back.port}`,
+      copied: held.length,
+    });
+    expect(r.json.skipped).toEqual([
+      {
+        server: `127.0.0.1:${s1.port}`,
+        reason: 'it is down (no connection when the repair started)',
+      },
+    ]);
+    expect(r.lines).toContain(
+      `127.0.0.1:${s1.port} skipped: it is down (no connection when the repair started)`,
+    );
+  });
+
   it('counts records a load could not place on k servers', async () => {
     const b = await cluster(3, 3);
     const [s0] = servers as [ServerProcess];

@@ -32,6 +32,7 @@ interface Flags {
   json: boolean;
   command: string[];
   timeout: number;
+  maxFrame: number;
   maxLine: number;
   authToken?: string;
 }
@@ -67,6 +68,12 @@ function program(version: string): Command {
       [],
     )
     .option('--timeout <ms>', 'per-request timeout', wholeNumber('timeout', { min: 1 }), 5000)
+    .option(
+      '--max-frame <bytes>',
+      "largest request frame (keep it the servers' --max-frame); replies may be 1 MiB larger",
+      wholeNumber('max-frame', { min: 64 }),
+      DEFAULT_MAX_FRAME_SIZE,
+    )
     .option(
       '--max-line <chars>',
       'longest line of -i that is loaded (a longer one is reported and skipped)',
@@ -126,6 +133,7 @@ export async function run(argv: string[]): Promise<number> {
       k: flags.k,
       placement: flags.placement,
       requestTimeoutMs: flags.timeout,
+      maxFrameSize: flags.maxFrame,
       ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
     });
   } catch (error) {

@@ -2,6 +2,12 @@
 export const PROTOCOL_VERSION = 1;
 /** Largest frame body accepted or sent, in bytes. */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+/**
+ * How much larger than the request frame limit a reply may be. A reply carries what a request stored
+ * plus a little (an EXPORT entry repeats its key as the cursor; keys are at most 64 Ki code units, under
+ * 200 KiB of UTF-8), so a record that fits a request frame always fits a reply.
+ */
+export const REPLY_SLACK = 1024 * 1024;
 /** Deepest document nesting accepted in a value (a record's document is depth 1). */
 export const DEFAULT_MAX_DEPTH = 64;
 /** Bytes in a frame header: the body length, big-endian. */

@@ -23,6 +23,7 @@ export {
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_MAX_DEPTH,
   HEADER_BYTES,
+  REPLY_SLACK,
 } from './defaults.js';
 export { ErrorCode, ProtocolError } from './errors.js';
 export { ZERO_VERSION, compareVersions, isVersion, type Version } from './version.js';

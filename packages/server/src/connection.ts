@@ -4,6 +4,7 @@ import {
   ErrorCode,
   FrameDecoder,
   ProtocolError,
+  REPLY_SLACK,
   encodeFrame,
   isRequest,
   type Decoded,
@@ -18,7 +19,6 @@ export interface ConnectionContext extends HandlerContext {
   /** When set, replies to writes wait until those writes are durable. */
   durability?: { written(): number; sync(): Promise<void> };
   authToken: string | undefined;
-  maxFrameSize: number;
   maxDepth: number;
   writeHighWater: number;
   idleTimeoutMs: number;
@@ -302,7 +302,7 @@ export class Connection {
   private send(reply: Reply): void {
     let frame: Uint8Array;
     try {
-      frame = encodeFrame(reply, { maxFrameSize: this.ctx.maxFrameSize });
+      frame = encodeFrame(reply, { maxFrameSize: this.ctx.maxFrameSize + REPLY_SLACK });
     } catch (error) {
       const tooLarge = error instanceof ProtocolError;
       if (!tooLarge) this.ctx.log.error({ err: error, op: reply.type }, 'could not encode a reply');

@@ -18,6 +18,8 @@ export interface HandlerContext {
   journal?: (entry: LogEntry) => void;
   maxKeyLength: number;
   maxScan: number;
+  /** The request frame limit: SCAN and EXPORT pages are kept well within it. */
+  maxFrameSize: number;
   info: ServerInfo;
   stats: () => Stats;
 }
@@ -131,6 +133,7 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
         request.prefix,
         Math.min(request.limit, ctx.maxScan),
         request.after,
+        ctx.maxFrameSize / 2,
       );
       return {
         type: 'OK',
@@ -140,7 +143,11 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
       };
     }
     case 'EXPORT': {
-      const page = ctx.store.export(Math.min(request.limit, ctx.maxScan), request.after);
+      const page = ctx.store.export(
+        Math.min(request.limit, ctx.maxScan),
+        request.after,
+        ctx.maxFrameSize / 4,
+      );
       return {
         type: 'OK',
         id,

@@ -116,31 +116,53 @@ export class Store {
     return { found: true, packed, at, version };
   }
 
-  /** Live keys starting with `prefix`, in order, after `after`, at most `limit`; `cursor` when more may follow. */
-  scan(prefix: string, limit: number, after?: string): { keys: string[]; cursor?: string } {
+  /**
+   * Live keys starting with `prefix`, in order, after `after`: at most `limit`, and no more than about
+   * `maxBytes` of them (at least one); `cursor` when more may follow.
+   */
+  scan(
+    prefix: string,
+    limit: number,
+    after?: string,
+    maxBytes = Infinity,
+  ): { keys: string[]; cursor?: string } {
     const keys: string[] = [];
     if (limit === 0) return { keys };
+    let bytes = 0;
     for (const [key, packed] of this.records.entries(
       prefix,
       after === undefined ? undefined : { after },
     )) {
       if (!isLive(packed)) continue;
-      if (keys.length === limit) return { keys, cursor: keys[keys.length - 1] };
+      // UTF-8 takes at most 3 bytes per code unit; 5 more for the string's header.
+      const cost = key.length * 3 + 5;
+      if (keys.length === limit || (keys.length > 0 && bytes + cost > maxBytes))
+        return { keys, cursor: keys[keys.length - 1] };
       keys.push(key);
+      bytes += cost;
     }
     return { keys };
   }
 
   /** Records and tombstones with versions, in key order, for repair; `cursor` when more may follow. */
-  export(limit: number, after?: string): { entries: ExportEntry[]; cursor?: string } {
+  export(
+    limit: number,
+    after?: string,
+    maxBytes = Infinity,
+  ): { entries: ExportEntry[]; cursor?: string } {
     const entries: ExportEntry[] = [];
     if (limit === 0) return { entries };
+    let bytes = 0;
     for (const [key, packed] of this.records.entries(
       '',
       after === undefined ? undefined : { after },
     )) {
-      if (entries.length === limit)
+      // The packed record is about as large as its msgpack (more for text beyond Latin-1: the page
+      // budget leaves room for that); a page always holds at least one record.
+      const cost = packed.length + key.length * 3 + 16;
+      if (entries.length === limit || (entries.length > 0 && bytes + cost > maxBytes))
         return { entries, cursor: (entries[entries.length - 1] as ExportEntry).key };
+      bytes += cost;
       entries.push({
         key,
         value: isLive(packed) ? unpackDoc(packed) : null,
