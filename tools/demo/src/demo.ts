@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readKeyFile, writeDatasetFile } from '@triekv/datagen';
+import { parseRecord } from '@triekv/record';
 import { createServer, type KvServer } from '@triekv/server';
+import { exampleCommands } from './examples.js';
 
 const SERVERS = 3;
 const RECORDS = 1000;
@@ -36,9 +38,14 @@ async function main(): Promise<number> {
       { keys, lines: RECORDS, maxDepth: 3, maxKeys: 5, maxLength: 4, seed: SEED },
       dataFile,
     );
+    const sample = readFileSync(dataFile, 'utf8')
+      .split('\n')
+      .slice(0, 50)
+      .filter(Boolean)
+      .map((l) => parseRecord(l));
     process.stderr.write(
       `demo: ${SERVERS} servers (${lines.map((l) => l.replace(' ', ':')).join(', ')}), ${RECORDS} records in ${dataFile}\n` +
-        `demo: try  GET key1  |  QUERY key2.name  |  SCAN key10  |  STATUS  |  HELP  |  EXIT\n`,
+        `demo: try  ${[...exampleCommands(sample), 'EXIT'].join('  |  ')}\n`,
     );
     const broker = join(root, 'packages', 'kv-broker', 'bin', 'kv-broker.js');
     const child = spawn(
