@@ -1,4 +1,4 @@
-import { CommandError, parseCommand } from '@triekv/broker';
+import { CommandError, HELP, parseCommand } from '@triekv/broker';
 
 describe('command parsing', () => {
   it('parses every command, keywords in any case, keys with or without quotes', () => {
@@ -68,6 +68,12 @@ describe('command parsing', () => {
     ],
   ])('rejects %j, saying where and what', (line, message) => {
     expect(() => parseCommand(line)).toThrow(message);
+  });
+
+  it('HELP says what SCAN takes and how COMPUTE measures angles and logarithms', () => {
+    const help = HELP.join('\n');
+    expect(help).toContain('SCAN [prefix [limit]]');
+    expect(help).toContain('sin cos tan (radians), log (base 10)');
   });
 
   it('parses GET of a path as a lookup that finds nothing (GET reads only top-level keys)', () => {

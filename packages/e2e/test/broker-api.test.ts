@@ -39,6 +39,21 @@ describe('Broker API: compute, load, repair', () => {
     mute = undefined;
   });
 
+  test('query takes a path as an array or as text, and refuses anything else naming the argument', async () => {
+    await cluster();
+    await broker.put('p2', doc('{ "address" : { "a.b" : 12 } }'));
+    await expect(broker.query('p2."address"."a.b"')).resolves.toMatchObject({ value: 12 });
+    await expect(broker.query(['p2', 'address', 'a.b'])).resolves.toMatchObject({ value: 12 });
+    await expect(broker.query('p2.address')).resolves.toMatchObject({ found: true });
+    expect(() => broker.query(42 as unknown as string)).toThrow(
+      'path must be an array of strings or a path string such as "a.b.c"',
+    );
+    expect(() => broker.query('a..b')).toThrow('col 3: expected a key (empty segment)');
+    expect(() => broker.query([1, 2] as unknown as string[])).toThrow(
+      'path must be an array of strings or a path string such as "a.b.c"',
+    );
+  });
+
   test('compute binds each variable to the number at its path', async () => {
     await cluster();
     await broker.put('p1', doc('{ "age" : 22 ; "h" : 1.5 ; "name" : "Ann" }'));
