@@ -1,14 +1,7 @@
 import { HEADER_BYTES } from './defaults.js';
-import {
-  Kind,
-  LAYOUTS,
-  LAYOUTS_BY_OP,
-  OK_FIELDS,
-  OK_FIELDS_BY_NAME,
-  fieldCount,
-  type Field,
-} from './layout.js';
-import type { ExportEntry, Message, OkReply, WireRecord } from './messages.js';
+import { compileReader, compileWriter, type MessageReader, type MessageWriter } from './codegen.js';
+import { Kind, LAYOUTS, LAYOUTS_BY_OP } from './layout.js';
+import type { ExportEntry, Message, WireRecord } from './messages.js';
 import { MsgpackReader } from './msgpack-reader.js';
 import { BAIL, MsgpackWriter } from './msgpack-writer.js';
 import type { Version } from './version.js';
@@ -20,8 +13,6 @@ import type { Version } from './version.js';
  * HELLO info maps, ints beyond 64 bits, anything malformed) throws `BAIL` inside, and the general codec
  * handles it, which also produces every error.
  */
-
-type Loose = Record<string, unknown>;
 
 // ---------------------------------------------------------------- writing
 
@@ -78,31 +69,14 @@ function writeField(w: MsgpackWriter, kind: Kind, v: unknown): void {
   }
 }
 
-function writeOkFields(w: MsgpackWriter, m: OkReply): void {
-  const reply = m as unknown as Loose;
-  let n = 0;
-  for (const f of OK_FIELDS) if (reply[f.name] !== undefined) n++;
-  w.mapHeader(n);
-  for (const f of OK_FIELDS) {
-    const v = reply[f.name];
-    if (v === undefined) continue;
-    w.string(f.name);
-    writeField(w, f.kind, v);
-  }
-}
+const WRITERS = new Map<string, MessageWriter>(
+  Object.values(LAYOUTS).map((l) => [l.type, compileWriter(l, writeField)]),
+);
 
 function writeMessage(w: MsgpackWriter, m: Message): void {
-  const l = LAYOUTS[m.type];
-  const n = fieldCount(l, m);
-  w.arrayHeader(n + 2);
-  w.uint(l.op);
-  w.number(m.id);
-  if (m.type === 'OK') return writeOkFields(w, m);
-  const fields = l.fields;
-  for (let i = 0; i < n; i++) {
-    const f = fields[i] as Field;
-    writeField(w, f.kind, (m as unknown as Loose)[f.name]);
-  }
+  const write = WRITERS.get(m.type);
+  if (write === undefined) throw BAIL;
+  write(w, m);
 }
 
 /** The shared writer of `encodeFast` and `encodeRecordFast`. */
@@ -200,30 +174,21 @@ function readField(r: MsgpackReader, kind: Kind): unknown {
   }
 }
 
-function readOkFields(r: MsgpackReader, reply: Loose): void {
-  const n = r.mapLength();
-  for (let i = 0; i < n; i++) {
-    const f = OK_FIELDS_BY_NAME.get(r.string());
-    // Unknown fields and repeated ones are the general decoder's to judge.
-    if (f === undefined || reply[f.name] !== undefined) throw BAIL;
-    reply[f.name] = readField(r, f.kind);
-  }
-}
+const bail = (): never => {
+  throw BAIL;
+};
+
+const READERS: (MessageReader | undefined)[] = LAYOUTS_BY_OP.map((l) =>
+  l === undefined ? undefined : compileReader(l, readField, bail),
+);
 
 function readMessage(r: MsgpackReader): Message {
   const n = r.arrayLength() - 2;
-  const l = LAYOUTS_BY_OP[r.count()];
+  const op = r.count();
+  const l = LAYOUTS_BY_OP[op];
   const id = r.count();
   if (l === undefined || n < l.required || n > l.fields.length) throw BAIL;
-  const message: Loose = { type: l.type, id };
-  if (l.type === 'OK') readOkFields(r, message);
-  else
-    for (let i = 0; i < n; i++) {
-      const f = l.fields[i] as Field;
-      const v = readField(r, f.kind);
-      if (v !== undefined) message[f.name] = v;
-    }
-  return message as unknown as Message;
+  return (READERS[op] as MessageReader)(r, id, n);
 }
 
 /**

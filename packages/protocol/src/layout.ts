@@ -117,11 +117,6 @@ export const LAYOUTS_BY_OP: readonly (Layout | undefined)[] = (() => {
   return byOp;
 })();
 
-/** OK fields by name. */
-export const OK_FIELDS_BY_NAME: ReadonlyMap<string, Field> = new Map(
-  OK_FIELDS.map((f) => [f.name, f]),
-);
-
 /**
  * How many fields `message` travels with after `[opcode, id]`: trailing flags that are not set are
  * left off.

@@ -82,6 +82,14 @@ export class MsgpackWriter {
     this.view.setUint32(this.start + offset, v);
   }
 
+  /**
+   * Overwrites the byte `offset` bytes from the output's start (written earlier in this output). Offsets,
+   * not positions: the output moves to a new buffer when it grows.
+   */
+  setByteAt(offset: number, b: number): void {
+    this.out[this.start + offset] = b;
+  }
+
   byte(b: number): void {
     this.room(1);
     this.out[this.pos++] = b;

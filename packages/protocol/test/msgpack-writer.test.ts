@@ -8,6 +8,7 @@ import {
 } from '@triekv/protocol';
 import { encodeFast } from '../src/fast-codec.js';
 import { MsgpackWriter } from '../src/msgpack-writer.js';
+import { messageArb } from './arbitraries.js';
 
 const version = [1764288000000, 1, 'b'] as const;
 const put = (id: number, size: number): Message => ({
@@ -24,7 +25,7 @@ describe('MsgpackWriter', () => {
     expect(encodeFast(put(0, 48 * 1024), w)).toBeDefined();
     const frames: Uint8Array[] = [];
     let written = 0;
-    for (let i = 1; written < 2_000_000; i++) {
+    for (let i = 1; written < 600_000; i++) {
       const frame = encodeFast({ type: 'GET', id: i, key: `key${i}` }, w) as Uint8Array;
       frames.push(frame);
       written += frame.length;
@@ -66,10 +67,14 @@ describe('MsgpackWriter', () => {
       { weight: 3, arbitrary: fc.integer({ min: 200, max: 70_000 }) },
       { weight: 1, arbitrary: fc.integer({ min: 70_000, max: 4 * 1024 * 1024 }) },
     );
+    const value = (n: number): Map<string, string> => new Map([['v', 'x'.repeat(n)]]);
     const message = fc.oneof(
       size.map((n) => put(n, n)),
       size.map((n): Message => ({ type: 'GET', id: n, key: 'g'.repeat(n) })),
-      fc.constant<Message>({ type: 'PING', id: 1 }),
+      size.map((n): Message => ({ type: 'OK', id: n, value: value(n), version: [n, 0, 'v'] })),
+      size.map((n): Message => ({ type: 'SCAN', id: n, prefix: 'p'.repeat(n), limit: 1 })),
+      // Every message type, with every field, at the small sizes where headers meet buffer ends.
+      messageArb,
     );
     fc.assert(
       fc.property(fc.array(message, { minLength: 1, maxLength: 30 }), (messages) => {
@@ -82,5 +87,24 @@ describe('MsgpackWriter', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  test('small replies of every size across many buffer ends, written one after another', () => {
+    // What a busy server writes: OK replies of sizes that take every position against a buffer's end.
+    const w = new MsgpackWriter();
+    const frames: [Message, Uint8Array][] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const m: Message =
+        i % 3 === 0
+          ? { type: 'OK', id: i, applied: true, version: [i, 0, 'b'] }
+          : {
+              type: 'OK',
+              id: i,
+              value: new Map([['v', 'y'.repeat(i % 41)]]),
+              version: [i, 1, 'b'],
+            };
+      frames.push([m, encodeFast(m, w) as Uint8Array]);
+    }
+    for (const [m, f] of frames) expect(decodeFrame(f)).toEqual(m);
   });
 });
