@@ -118,7 +118,13 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
 
   private newDecoder(): FrameDecoder {
     const max = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    return new FrameDecoder({ maxFrameSize: max + REPLY_SLACK });
+    // Replies carry what a server accepted (its own limits may be raised): only the frame size, which
+    // bounds what is buffered, is held to ours.
+    return new FrameDecoder({
+      maxFrameSize: max + REPLY_SLACK,
+      maxItems: Number.MAX_SAFE_INTEGER,
+      maxIntBytes: 1 << 20,
+    });
   }
 
   get state(): ConnectionState {

@@ -19,6 +19,11 @@ interface Flags {
   authToken?: string;
   maxFrame: number;
   maxConnections: number;
+  maxUnauthenticated: number;
+  authTimeout: number;
+  maxItems: number;
+  maxDocKeys: number;
+  maxIntBytes: number;
   idleTimeout: number;
   logLevel: string;
   dataDir?: string;
@@ -55,6 +60,36 @@ function program(version: string): Command {
       'most open connections',
       wholeNumber('max-connections', { min: 1 }),
       defaults.DEFAULT_MAX_CONNECTIONS,
+    )
+    .option(
+      '--max-unauthenticated <n>',
+      'with a token: most connections not yet authenticated (a limit of their own)',
+      wholeNumber('max-unauthenticated', { min: 1 }),
+      defaults.DEFAULT_MAX_UNAUTHENTICATED,
+    )
+    .option(
+      '--auth-timeout <ms>',
+      'with a token: close a connection that has not authenticated within this time (0: never)',
+      wholeNumber('auth-timeout'),
+      defaults.DEFAULT_AUTH_TIMEOUT_MS,
+    )
+    .option(
+      '--max-items <n>',
+      'most array elements and map entries in one request frame',
+      wholeNumber('max-items', { min: 1 }),
+      defaults.DEFAULT_MAX_ITEMS,
+    )
+    .option(
+      '--max-doc-keys <n>',
+      'most keys in one document, at any depth',
+      wholeNumber('max-doc-keys', { min: 1 }),
+      defaults.DEFAULT_MAX_DOC_KEYS,
+    )
+    .option(
+      '--max-int-bytes <n>',
+      'largest integer in a value, in bytes (64: about 154 digits)',
+      wholeNumber('max-int-bytes', { min: 8, max: 1 << 20 }),
+      defaults.DEFAULT_MAX_INT_BYTES,
     )
     .option(
       '--idle-timeout <ms>',
@@ -100,6 +135,11 @@ export async function run(argv: string[]): Promise<number> {
     ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
     maxFrameSize: flags.maxFrame,
     maxConnections: flags.maxConnections,
+    maxUnauthenticated: flags.maxUnauthenticated,
+    authTimeoutMs: flags.authTimeout,
+    maxItems: flags.maxItems,
+    maxDocKeys: flags.maxDocKeys,
+    maxIntBytes: flags.maxIntBytes,
     idleTimeoutMs: flags.idleTimeout,
     ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir, fsync: flags.fsync }),
     logger,

@@ -14,3 +14,14 @@ export const DEFAULT_MAX_DEPTH = 64;
 export const HEADER_BYTES = 4;
 /** msgpack ext type carrying a `Float` (a float whose value may be whole, like 17.0). */
 export const FLOAT_EXT = 0x46;
+/** msgpack ext type of msgpackr's bigint extension (ints beyond 64 bits). */
+export const BIGINT_EXT = 0x42;
+/** Most array elements and map entries in one frame, at every depth. */
+export const DEFAULT_MAX_ITEMS = 1024 * 1024;
+/** Largest integer accepted, in bytes (64 bytes: about 154 decimal digits). */
+export const DEFAULT_MAX_INT_BYTES = 64;
+/**
+ * Nesting a message adds around the documents it carries (message array, OK map, entries array, record
+ * array): the structural nesting limit is `maxDepth` plus this.
+ */
+export const ENVELOPE_DEPTH = 4;

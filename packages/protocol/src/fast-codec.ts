@@ -198,6 +198,11 @@ function readMessage(r: MsgpackReader): Message {
 export class FastDecoder {
   private readonly reader = new MsgpackReader();
 
+  /** @param maxItems most array elements and map entries in one message (more: left to the general decoder) */
+  constructor(maxItems = Number.MAX_SAFE_INTEGER) {
+    this.reader.maxItems = maxItems;
+  }
+
   /** The message in `data[from..to)` (a frame body), or undefined. */
   decode(data: Uint8Array, from: number, to: number, maxDepth: number): Message | undefined {
     const r = this.reader;

@@ -1,7 +1,14 @@
-import { unpackr } from './codec.js';
+import { unpackChecked, type UnpackError, type UnpackLimits } from './codec.js';
 import { toMessage } from './decode.js';
 import { FastDecoder } from './fast-codec.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_MAX_INT_BYTES,
+  DEFAULT_MAX_ITEMS,
+  ENVELOPE_DEPTH,
+  HEADER_BYTES,
+} from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import type { Message } from './messages.js';
 
@@ -11,6 +18,10 @@ export interface DecoderOptions {
   maxFrameSize?: number;
   /** Deepest document nesting accepted in values. @default 64 */
   maxDepth?: number;
+  /** Most array elements and map entries in one frame, at every depth. @default 1048576 */
+  maxItems?: number;
+  /** Largest integer, in bytes of its magnitude. @default 64 */
+  maxIntBytes?: number;
 }
 
 /** What `push` yields for each frame: the message, or the error that frame caused. */
@@ -25,24 +36,37 @@ export type Decoded = Message | ProtocolError;
 export class FrameDecoder {
   private readonly maxFrameSize: number;
   private readonly maxDepth: number;
+  private readonly limits: UnpackLimits;
   /** Bytes of the frame in progress (header included), as received. */
   private parts: Uint8Array[] = [];
   private partsLength = 0;
   /** Body length of the frame in progress, once its header is complete; -1 before. */
   private bodyLength = -1;
   private failure: ProtocolError | undefined;
-  /** The byte range handed to msgpackr (it reads it and keeps nothing). */
-  private readonly range = { start: 0, end: 0 };
-  private readonly fast = new FastDecoder();
+  private readonly fast: FastDecoder;
 
   constructor(options?: DecoderOptions) {
     this.maxFrameSize = options?.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.limits = {
+      maxNesting: this.maxDepth + ENVELOPE_DEPTH,
+      maxItems: options?.maxItems ?? DEFAULT_MAX_ITEMS,
+      maxIntBytes: options?.maxIntBytes ?? DEFAULT_MAX_INT_BYTES,
+    };
+    this.fast = new FastDecoder(this.limits.maxItems);
   }
 
   /** Bytes held for a frame not complete yet. */
   get pending(): number {
     return this.partsLength;
+  }
+
+  /**
+   * How large the frame in progress is, header included: its declared length once the header is in,
+   * else the bytes held so far. A server bounds unauthenticated clients with it.
+   */
+  get pendingFrameBytes(): number {
+    return this.bodyLength >= 0 ? HEADER_BYTES + this.bodyLength : this.partsLength;
   }
 
   /** The fatal error that stopped decoding, if any. */
@@ -148,20 +172,18 @@ export class FrameDecoder {
     const fast = this.fast.decode(data, start, end, this.maxDepth);
     if (fast !== undefined) return fast;
     let value: unknown;
-    // msgpackr reads the range straight from the chunk: no view allocated per frame.
-    const range = this.range;
-    range.start = start;
-    range.end = end;
     try {
-      value = unpackr.unpack(data, range);
-    } catch (cause) {
-      const reason =
-        cause instanceof RangeError
-          ? 'nested too deeply'
-          : /end of buffer not reached/.test((cause as Error).message)
-            ? 'bytes left after the message (one message per frame)'
-            : (cause as Error).message;
-      return new ProtocolError(ErrorCode.CORRUPT, `corrupt frame: ${reason}`, undefined, { cause });
+      value = unpackChecked(data, start, end, this.limits);
+    } catch (error) {
+      const e = error as UnpackError;
+      const code =
+        e.kind === 'limit'
+          ? ErrorCode.LIMIT
+          : e.kind === 'value'
+            ? ErrorCode.BAD_VALUE
+            : ErrorCode.CORRUPT;
+      const message = e.kind === 'corrupt' ? `corrupt frame: ${e.message}` : e.message;
+      return new ProtocolError(code, message, peekId(data, start, end), { cause: error });
     }
     return toMessage(value, this.maxDepth);
   }
@@ -190,4 +212,23 @@ export function decodeFrame(frame: Uint8Array, options?: DecoderOptions): Decode
     return new ProtocolError(ErrorCode.CORRUPT, `expected one frame, found ${out.length}`);
   }
   return out[0] as Decoded;
+}
+
+/**
+ * The request id of a frame refused before decoding, when it starts as messages do (`[opcode, id, ...]`
+ * with a small id), so the error reply can name the request; else undefined.
+ */
+function peekId(data: Uint8Array, start: number, end: number): number | undefined {
+  if (end - start < 3 || ((data[start] as number) & 0xf0) !== 0x90) return undefined;
+  const b = data[start + 2] as number;
+  if (b <= 0x7f) return b;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (b === 0xcc && end - start >= 4) return data[start + 3];
+  if (b === 0xcd && end - start >= 5) return view.getUint16(start + 3);
+  if (b === 0xce && end - start >= 7) return view.getUint32(start + 3);
+  if (b === 0xcb && end - start >= 11) {
+    const id = view.getFloat64(start + 3);
+    return Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+  }
+  return undefined;
 }

@@ -22,9 +22,13 @@ export {
   PROTOCOL_VERSION,
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_INT_BYTES,
+  DEFAULT_MAX_ITEMS,
   HEADER_BYTES,
   REPLY_SLACK,
 } from './defaults.js';
+export { UnpackError, unpackChecked, type UnpackLimits } from './codec.js';
+export { scanMsgpack, type ScanLimits, type ScanProblem } from './msgpack-scan.js';
 export { ErrorCode, ProtocolError } from './errors.js';
 export { ZERO_VERSION, compareVersions, isVersion, type Version } from './version.js';
 export {

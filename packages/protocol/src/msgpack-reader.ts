@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Float, normalizeInt, type Doc, type Value } from '@triekv/record';
 import { FLOAT_EXT } from './defaults.js';
 import { BAIL } from './msgpack-writer.js';
@@ -43,6 +44,9 @@ export class MsgpackReader {
   end = 0;
   /** Deepest document nesting taken (deeper bails). */
   maxDepth = 64;
+  /** Array elements and map entries read since `reset`; past `maxItems` the reader bails. */
+  private items = 0;
+  maxItems = Number.MAX_SAFE_INTEGER;
 
   constructor(private readonly keys: KeyCache = KeyCache.shared) {}
 
@@ -58,6 +62,14 @@ export class MsgpackReader {
     this.at = data.byteOffset + from;
     this.end = data.byteOffset + to;
     this.maxDepth = maxDepth;
+    this.items = 0;
+  }
+
+  /** Counts `n` more items; over the limit, the general decoder says so. */
+  private counted(n: number): number {
+    this.items += n;
+    if (this.items > this.maxItems) throw BAIL;
+    return n;
   }
 
   /** Whether the whole range has been read. */
@@ -190,6 +202,8 @@ export class MsgpackReader {
       const ascii = this.ascii(from, length);
       if (ascii !== undefined) return ascii;
     }
+    // Invalid UTF-8 would become U+FFFD and silently merge different keys: the general decoder refuses it.
+    if (!isUtf8(this.src.subarray(from, this.at))) throw BAIL;
     return this.src.utf8Slice(from, this.at);
   }
 
@@ -266,17 +280,17 @@ export class MsgpackReader {
 
   arrayLength(): number {
     const b = this.byte();
-    if ((b & 0xf0) === 0x90) return b & 0x0f;
+    if ((b & 0xf0) === 0x90) return this.counted(b & 0x0f);
     const n = this.wideSize(b, 0xdc);
     if (n < 0) throw BAIL;
-    return n;
+    return this.counted(n);
   }
 
   private mapLengthAfter(b: number): number {
-    if ((b & 0xf0) === 0x80) return b & 0x0f;
+    if ((b & 0xf0) === 0x80) return this.counted(b & 0x0f);
     const n = this.wideSize(b, 0xde);
     if (n < 0) throw BAIL;
-    return n;
+    return this.counted(n);
   }
 
   mapLength(): number {

@@ -7,6 +7,14 @@ import { FLOAT_EXT } from './defaults.js';
  */
 export const BAIL = new Error('not for the fast path');
 
+/** A string with a lone surrogate: it has no UTF-8 form, so it cannot be sent. */
+export class LoneSurrogateError extends TypeError {
+  constructor() {
+    super('a string holds a lone surrogate (half of a UTF-16 pair): it is not valid Unicode');
+    this.name = 'LoneSurrogateError';
+  }
+}
+
 /** Bytes a writer's buffer starts with and grows from. */
 const CHUNK = 64 * 1024;
 /** A buffer grown past this for one large output is not kept for the next (small) ones. */
@@ -183,6 +191,8 @@ export class MsgpackWriter {
         return;
       }
     }
+    // A lone surrogate would be written as U+FFFD: "\uD800" and "\uFFFD" would be one key.
+    if (!s.isWellFormed()) throw new LoneSurrogateError();
     // UTF-8 takes at most 3 bytes per UTF-16 code unit; write after the widest header it may need,
     // then move the bytes back if a narrower one fits.
     const max = length * 3;

@@ -169,7 +169,7 @@ describe('frames', () => {
   });
 
   it.each([
-    ['bad msgpack', Buffer.from([0, 0, 0, 1, 0xc1]), ErrorCode.BAD_MESSAGE, undefined],
+    ['bad msgpack', Buffer.from([0, 0, 0, 1, 0xc1]), ErrorCode.CORRUPT, undefined],
     [
       'truncated msgpack inside a complete frame',
       Buffer.from([0, 0, 0, 2, 0x92, 0x01]),

@@ -51,4 +51,4 @@ export {
   type ReadOptions,
   type ReadResult,
 } from './read-records.js';
-export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';
+export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';

@@ -1,5 +1,5 @@
 import { closingQuote, describeAt, isBareKeyChar, isSpace } from './chars.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';
 import {
   DuplicateKeyError,
   LineTooLongError,
@@ -18,6 +18,12 @@ export interface ParseOptions {
   maxLineLength?: number;
   /** Line number used in error messages. @default 1 */
   line?: number;
+  /**
+   * Largest integer accepted, in bytes of its magnitude (64 bytes: 154 decimal digits). A longer one is
+   * an error, before it is converted (converting a number of millions of digits takes seconds).
+   * @default 64
+   */
+  maxIntBytes?: number;
 }
 
 const OPEN_BRACE = 0x7b;
@@ -44,6 +50,7 @@ class Parser {
     readonly text: string,
     readonly line: number,
     readonly maxDepth: number,
+    readonly maxIntBytes: number = DEFAULT_MAX_INT_BYTES,
   ) {}
 
   fail(detail: string, at = this.pos): never {
@@ -200,8 +207,17 @@ class Parser {
       return Number.isInteger(n) ? new Float(n) : n;
     }
     // Up to 15 digits always fits a double exactly; beyond that, go through BigInt and keep it exact.
-    if (pos - digitsStart <= 15) return Number(literal);
-    return normalizeInt(BigInt(literal));
+    const digits = pos - digitsStart;
+    if (digits <= 15) return Number(literal);
+    // 8 * log10(2) decimal digits per byte: checked on the digits first, then exactly on the bits.
+    const limit = this.maxIntBytes;
+    const big = digits <= Math.ceil(limit * 2.41) + 1 ? BigInt(literal) : undefined;
+    if (big === undefined || (big < 0n ? -big : big) >= 1n << BigInt(limit * 8))
+      this.fail(
+        `an integer of ${digits} digits is larger than ${limit} bytes (the maxIntBytes limit)`,
+        start,
+      );
+    return normalizeInt(big);
   }
 
   string(close: number): string {
@@ -283,6 +299,15 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
+function parserFor(text: string, options: ParseOptions | undefined): Parser {
+  return new Parser(
+    text,
+    options?.line ?? 1,
+    options?.maxDepth ?? DEFAULT_MAX_DEPTH,
+    options?.maxIntBytes ?? DEFAULT_MAX_INT_BYTES,
+  );
+}
+
 function checkLength(text: string, options: ParseOptions | undefined): void {
   const limit = options?.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   if (text.length > limit) throw new LineTooLongError(limit, options?.line ?? 1);
@@ -295,14 +320,14 @@ function checkLength(text: string, options: ParseOptions | undefined): void {
 export function parseRecord(text: string, options?: ParseOptions): KvRecord {
   if (typeof text !== 'string') throw new TypeError('text must be a string');
   checkLength(text, options);
-  return new Parser(text, options?.line ?? 1, options?.maxDepth ?? DEFAULT_MAX_DEPTH).record();
+  return parserFor(text, options).record();
 }
 
 /** Parses a single value (a number, a string or a document), with the same rules as `parseRecord`. */
 export function parseValue(text: string, options?: ParseOptions): Value {
   if (typeof text !== 'string') throw new TypeError('text must be a string');
   checkLength(text, options);
-  const parser = new Parser(text, options?.line ?? 1, options?.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const parser = parserFor(text, options);
   parser.skipSpace();
   const value = parser.value(0);
   parser.skipSpace();

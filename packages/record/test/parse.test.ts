@@ -60,6 +60,22 @@ describe('parseRecord', () => {
     expect(formatRecord(rec)).toContain('"edge" : 9007199254740993');
   });
 
+  it('refuses integers over the maxIntBytes limit (64 bytes) before converting them', () => {
+    const max = (1n << 512n) - 1n;
+    expect(parseValue(`{ "n" : ${max} }`)).toEqual(new Map([['n', max]]));
+    expect(parseValue(`{ "n" : ${-max} }`)).toEqual(new Map([['n', -max]]));
+    expect(() => parseValue(`{ "n" : ${max + 1n} }`)).toThrow(
+      'line 1, col 9: an integer of 155 digits is larger than 64 bytes (the maxIntBytes limit)',
+    );
+    const huge = '9'.repeat(4_000_000);
+    expect(() => parseRecord(`"k" : { "n" : ${huge} }`, { maxLineLength: 5e6 })).toThrow(
+      'an integer of 4000000 digits is larger than 64 bytes',
+    );
+    expect(parseValue(`{ "n" : ${1n << 1000n} }`, { maxIntBytes: 200 })).toEqual(
+      new Map([['n', 1n << 1000n]]),
+    );
+  });
+
   it('accepts the tolerant styles: Python dicts, arrows, typographic quotes, bare keys', () => {
     const canonical = '"k" : { "a" : 1 ; "b" : "x" ; "c" : {} }';
     for (const text of [

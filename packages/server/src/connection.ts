@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import {
   ErrorCode,
   FrameDecoder,
+  PROTOCOL_VERSION,
   ProtocolError,
   REPLY_SLACK,
   encodeFrame,
@@ -20,6 +21,17 @@ export interface ConnectionContext extends HandlerContext {
   durability?: { written(): number; sync(): Promise<void> };
   authToken: string | undefined;
   maxDepth: number;
+  maxItems: number;
+  maxIntBytes: number;
+  /** Largest frame a client may send (or start sending) before it has authenticated. */
+  preAuthMaxFrame: number;
+  /** Time a client has to authenticate, ms. */
+  authTimeoutMs: number;
+  /**
+   * Called when a connection authenticates: false when it may not (too many authenticated
+   * connections); it is then refused.
+   */
+  authenticated(connection: Connection): boolean;
   writeHighWater: number;
   idleTimeoutMs: number;
   counters: Counters;
@@ -46,6 +58,11 @@ function sameSecret(a: string, b: string): boolean {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private authenticated: boolean;
+
+  /** Whether the client has authenticated (always, on a server without a token). */
+  get isAuthenticated(): boolean {
+    return this.authenticated;
+  }
   private closing = false;
   /** Reply groups waiting to go out in order; a group is ready once its writes are durable. */
   private held: HeldGroup[] = [];
@@ -58,14 +75,30 @@ export class Connection {
   /** Replies of the current pass, held until its writes are durable. */
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
+  private authTimer: NodeJS.Timeout | undefined;
   readonly closed: Promise<void>;
 
   constructor(
     readonly socket: Socket,
     private readonly ctx: ConnectionContext,
   ) {
-    this.decoder = new FrameDecoder({ maxFrameSize: ctx.maxFrameSize, maxDepth: ctx.maxDepth });
+    this.decoder = new FrameDecoder({
+      maxFrameSize: ctx.maxFrameSize,
+      maxDepth: ctx.maxDepth,
+      maxItems: ctx.maxItems,
+      maxIntBytes: ctx.maxIntBytes,
+    });
     this.authenticated = ctx.authToken === undefined;
+    if (!this.authenticated && ctx.authTimeoutMs > 0) {
+      this.authTimer = setTimeout(() => {
+        this.refuse(
+          0,
+          ErrorCode.AUTH_REQUIRED,
+          `authentication timed out: no HELLO with the token within ${ctx.authTimeoutMs} ms`,
+        );
+      }, ctx.authTimeoutMs);
+      this.authTimer.unref();
+    }
     socket.setNoDelay(true);
     if (ctx.idleTimeoutMs > 0) {
       socket.setTimeout(ctx.idleTimeoutMs, () => {
@@ -79,6 +112,7 @@ export class Connection {
     );
     this.closed = new Promise((resolve) => {
       socket.once('close', () => {
+        clearTimeout(this.authTimer);
         const incomplete = this.decoder.end();
         if (incomplete !== undefined) {
           ctx.log.debug(
@@ -113,6 +147,17 @@ export class Connection {
     this.ctx.counters.bytesIn += chunk.length;
     try {
       for (const item of this.decoder.push(chunk)) this.queue.push(item);
+      // Before HELLO, a client cannot make the server hold more than a small frame's worth of bytes.
+      if (!this.authenticated && this.decoder.pendingFrameBytes > this.ctx.preAuthMaxFrame) {
+        this.queue.length = 0;
+        this.head = 0;
+        this.refuse(
+          0,
+          ErrorCode.AUTH_REQUIRED,
+          `authentication required: a frame of ${this.decoder.pendingFrameBytes} bytes before HELLO (at most ${this.ctx.preAuthMaxFrame})`,
+        );
+        return;
+      }
       this.pump();
     } catch (error) {
       // A fault of ours on one connection must not take the process (and every other client) down.
@@ -258,20 +303,36 @@ export class Connection {
       });
       return true;
     }
-    if (!this.authenticated) {
-      if (item.type !== 'HELLO') {
-        this.refuse(
-          item.id,
-          ErrorCode.AUTH_REQUIRED,
-          'authentication required: send HELLO with the token first',
-        );
-        return false;
-      }
-      if (item.token === undefined || !sameSecret(item.token, ctx.authToken as string)) {
+    if (!this.authenticated && item.type !== 'HELLO') {
+      this.refuse(
+        item.id,
+        ErrorCode.AUTH_REQUIRED,
+        'authentication required: send HELLO with the token first',
+      );
+      return false;
+    }
+    if (item.type === 'HELLO' && ctx.authToken !== undefined) {
+      // Every HELLO is checked, the first and any later one: a wrong token ends the connection.
+      if (item.token === undefined || !sameSecret(item.token, ctx.authToken)) {
         this.refuse(item.id, ErrorCode.AUTH_FAILED, 'wrong auth token');
         return false;
       }
-      this.authenticated = true;
+      if (item.protocol !== PROTOCOL_VERSION) {
+        this.refuse(
+          item.id,
+          ErrorCode.PROTOCOL_VERSION,
+          `protocol ${item.protocol} not supported (this server speaks ${PROTOCOL_VERSION})`,
+        );
+        return false;
+      }
+      if (!this.authenticated) {
+        if (!ctx.authenticated(this)) {
+          this.refuse(item.id, ErrorCode.LIMIT, 'too many connections');
+          return false;
+        }
+        this.authenticated = true;
+        clearTimeout(this.authTimer);
+      }
     }
     ctx.counters.count(item.type);
     let reply: Reply;
@@ -289,6 +350,13 @@ export class Connection {
     }
     this.send(reply);
     return true;
+  }
+
+  /** Ends a connection that has not authenticated (to make room for others), saying why. */
+  refuseUnauthenticated(message: string): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.refuse(0, ErrorCode.AUTH_REQUIRED, message);
   }
 
   private refuse(id: number, code: string, message: string): void {

@@ -16,3 +16,12 @@ export const DEFAULT_MAX_SCAN = 10_000;
 export const DEFAULT_WRITE_HIGH_WATER = 4 * 1024 * 1024;
 /** How long `close()` waits for connections to drain before cutting them (ms). */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+/** With a token: most connections that have not authenticated yet (a separate, smaller limit). */
+export const DEFAULT_MAX_UNAUTHENTICATED = 128;
+/** With a token: ms a connection has to authenticate before it is closed. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+/** With a token: largest frame accepted (or buffered) before HELLO, in bytes. */
+export const DEFAULT_PRE_AUTH_MAX_FRAME = 4096;
+/** Most keys in one document, at any depth of a record (a larger one is refused with LIMIT). */
+export const DEFAULT_MAX_DOC_KEYS = 100_000;
+export { DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_ITEMS } from '@triekv/protocol';

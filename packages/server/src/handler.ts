@@ -17,6 +17,8 @@ export interface HandlerContext {
   /** Called with every applied write, before its reply is sent (the data directory's log). */
   journal?: (entry: LogEntry) => void;
   maxKeyLength: number;
+  /** Most keys in one document (at any depth). */
+  maxDocKeys: number;
   maxScan: number;
   /** The request frame limit: SCAN and EXPORT pages are kept well within it. */
   maxFrameSize: number;
@@ -35,17 +37,22 @@ function tooLong(key: string, max: number): boolean {
   return key.length > max;
 }
 
-/** Longest key anywhere in a document, to enforce `maxKeyLength` on nested keys too. */
-function longestKey(doc: Map<string, unknown>): number {
-  let longest = 0;
+/** What is over a limit in a document, at any depth: a key too long, or too many keys in one. */
+function docProblem(
+  doc: Map<string, unknown>,
+  maxKey: number,
+  maxKeys: number,
+): string | undefined {
+  if (doc.size > maxKeys)
+    return `a document has ${doc.size} keys, more than the limit of ${maxKeys} (maxDocKeys)`;
   for (const [key, value] of doc) {
-    longest = Math.max(
-      longest,
-      key.length,
-      value instanceof Map ? longestKey(value as Map<string, unknown>) : 0,
-    );
+    if (key.length > maxKey) return `a document key is longer than ${maxKey}`;
+    if (value instanceof Map) {
+      const problem = docProblem(value as Map<string, unknown>, maxKey, maxKeys);
+      if (problem !== undefined) return problem;
+    }
   }
-  return longest;
+  return undefined;
 }
 
 /**
@@ -87,7 +94,7 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
         : { type: 'NOT_FOUND', id, version: result.version };
     }
     case 'PUT': {
-      const limit = checkRecord(request.key, request.value, ctx.maxKeyLength);
+      const limit = checkRecord(request.key, request.value, ctx);
       if (limit !== undefined) return error(id, ErrorCode.LIMIT, limit);
       const result = ctx.store.put(request.key, request.value, request.version);
       if (result.applied)
@@ -102,7 +109,7 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
     case 'PUT_BATCH': {
       // Check the whole batch first: it is applied entirely or refused entirely.
       for (const r of request.records) {
-        const limit = checkRecord(r.key, r.value, ctx.maxKeyLength);
+        const limit = checkRecord(r.key, r.value, ctx);
         if (limit !== undefined)
           return error(
             id,
@@ -160,8 +167,11 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
   }
 }
 
-function checkRecord(key: string, value: Map<string, unknown>, max: number): string | undefined {
-  if (tooLong(key, max)) return `key longer than ${max}`;
-  if (longestKey(value) > max) return `a document key is longer than ${max}`;
-  return undefined;
+function checkRecord(
+  key: string,
+  value: Map<string, unknown>,
+  ctx: HandlerContext,
+): string | undefined {
+  if (tooLong(key, ctx.maxKeyLength)) return `key longer than ${ctx.maxKeyLength}`;
+  return docProblem(value, ctx.maxKeyLength, ctx.maxDocKeys);
 }

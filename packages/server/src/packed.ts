@@ -27,7 +27,8 @@ import {
  *             [node length: varint] [node units] [document, for kind 1]
  *   document  [trie position: number] [end: number] [entry...] [trie]
  *   entry     [key length: varint] [key units] [tag] [payload]
- *   payload   INT: varint | NUMBER, WHOLE: float64 | BIGINT, STRING: [length: varint] [units]
+ *   payload   INT: varint | NUMBER, WHOLE: float64 | STRING: [length: varint] [units]
+ *             | BIGINT: [length: varint] [sign: 0 or 1] [magnitude bytes, most significant first]
  *             | DOC: a document
  *
  * Entries are in the document's own key order (a read gives it back as written); the document's trie
@@ -124,10 +125,15 @@ function writeValue(value: Value): void {
     out.unit(WHOLE);
     out.float64(value.value);
   } else {
-    const digits = value.toString();
+    // Binary, not decimal text: a sign unit, then the magnitude's bytes, most significant first
+    // (hexadecimal conversions are linear in the size; decimal ones are not).
+    const negative = value < 0n;
+    let hex = (negative ? -value : value).toString(16);
+    if (hex.length % 2 === 1) hex = `0${hex}`;
     out.unit(BIGINT);
-    out.varint(digits.length);
-    out.text(digits);
+    out.varint(1 + hex.length / 2);
+    out.unit(negative ? 1 : 0);
+    for (let i = 0; i < hex.length; i += 2) out.unit(parseInt(hex.slice(i, i + 2), 16));
   }
 }
 
@@ -220,6 +226,14 @@ function readDoc(packed: string, doc: number): Doc {
   return result;
 }
 
+/** A BIGINT payload's value: a sign unit, then magnitude bytes (see `writeValue`). */
+function bigintOf(units: string): bigint {
+  let hex = '0x';
+  for (let i = 1; i < units.length; i++) hex += units.charCodeAt(i).toString(16).padStart(2, '0');
+  const magnitude = BigInt(hex);
+  return units.charCodeAt(0) === 1 ? -magnitude : magnitude;
+}
+
 /** The text of a STRING or BIGINT payload whose tag is at `at`. */
 function textAt(packed: string, at: number): string {
   const start = varintEnd(packed, at + 1);
@@ -236,7 +250,7 @@ export function valueAt(packed: string, at: number): Value {
     case WHOLE:
       return new Float(readFloat64(packed, at + 1));
     case BIGINT:
-      return BigInt(textAt(packed, at));
+      return bigintOf(textAt(packed, at));
     case STRING:
       return textAt(packed, at);
     default:

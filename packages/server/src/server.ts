@@ -18,6 +18,12 @@ import {
   DEFAULT_MAX_KEY_LENGTH,
   DEFAULT_MAX_SCAN,
   DEFAULT_WRITE_HIGH_WATER,
+  DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_MAX_DOC_KEYS,
+  DEFAULT_MAX_INT_BYTES,
+  DEFAULT_MAX_ITEMS,
+  DEFAULT_MAX_UNAUTHENTICATED,
+  DEFAULT_PRE_AUTH_MAX_FRAME,
 } from './defaults.js';
 import { ListenError, ServerStateError } from './errors.js';
 import { Counters } from './stats.js';
@@ -37,10 +43,25 @@ export interface ServerOptions {
   authToken?: string;
   /** Largest request frame in bytes; a larger one closes that connection. @default 16 MiB */
   maxFrameSize?: number;
-  /** Most open connections; more are refused with an ERROR. @default 10000 */
+  /** Most open (authenticated, with a token) connections; more are refused with an ERROR. @default 10000 */
   maxConnections?: number;
+  /**
+   * With `authToken`: most connections that have not authenticated yet, a limit of their own, so they
+   * cannot take the slots of clients that have the token. @default 128
+   */
+  maxUnauthenticated?: number;
+  /** With `authToken`: ms a connection has to authenticate before it is closed; 0 never. @default 10000 */
+  authTimeoutMs?: number;
+  /** With `authToken`: largest frame accepted before HELLO (a HELLO is tiny). @default 4096 */
+  preAuthMaxFrame?: number;
+  /** Most array elements and map entries in one request frame. @default 1048576 */
+  maxItems?: number;
+  /** Largest integer in a value, in bytes of its magnitude (64 bytes: about 154 digits). @default 64 */
+  maxIntBytes?: number;
   /** Close connections idle this many ms; 0 never. @default 0 */
   idleTimeoutMs?: number;
+  /** Most keys in one document, at any depth of a record. @default 100000 */
+  maxDocKeys?: number;
   /** Longest key, top-level or nested. @default 65536 */
   maxKeyLength?: number;
   /** Deepest document nesting. @default 64 */
@@ -75,8 +96,14 @@ function checkOptions(options: ServerOptions): void {
     'port',
     'maxFrameSize',
     'maxConnections',
+    'maxUnauthenticated',
+    'authTimeoutMs',
+    'preAuthMaxFrame',
+    'maxItems',
+    'maxIntBytes',
     'idleTimeoutMs',
     'maxKeyLength',
+    'maxDocKeys',
     'maxDepth',
     'maxScan',
     'writeHighWater',
@@ -113,6 +140,11 @@ export class KvServer {
   private readonly options: ServerOptions;
   private readonly counters = new Counters();
   private readonly connections = new Set<Connection>();
+  /** Connections that have not authenticated yet (with a token), oldest first. */
+  private readonly waiting = new Set<Connection>();
+  private get unauthenticated(): number {
+    return this.waiting.size;
+  }
   private readonly ctx: ConnectionContext;
   private tcp: Server | undefined;
   private dataDir: DataDir | undefined;
@@ -135,7 +167,17 @@ export class KvServer {
       authToken: options.authToken,
       maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
       maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+      maxItems: options.maxItems ?? DEFAULT_MAX_ITEMS,
+      maxIntBytes: options.maxIntBytes ?? DEFAULT_MAX_INT_BYTES,
+      preAuthMaxFrame: options.preAuthMaxFrame ?? DEFAULT_PRE_AUTH_MAX_FRAME,
+      authTimeoutMs: options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+      authenticated: (connection) => {
+        if (this.connections.size - this.unauthenticated >= this.maxConnections) return false;
+        this.waiting.delete(connection);
+        return true;
+      },
       maxKeyLength: options.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
+      maxDocKeys: options.maxDocKeys ?? DEFAULT_MAX_DOC_KEYS,
       maxScan: options.maxScan ?? DEFAULT_MAX_SCAN,
       writeHighWater: options.writeHighWater ?? DEFAULT_WRITE_HIGH_WATER,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
@@ -330,9 +372,28 @@ export class KvServer {
     );
   }
 
+  private get maxConnections(): number {
+    return this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  }
+
   private accept(socket: Socket): void {
-    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    if (this.state !== 'listening' || this.connections.size >= max) {
+    const max = this.maxConnections;
+    const auth = this.options.authToken !== undefined;
+    const maxUnauth = this.options.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED;
+    // With a token, a new connection counts against the unauthenticated limit until it has sent HELLO,
+    // and against maxConnections only from then on. When that limit is reached the oldest connection
+    // still waiting makes room: a client with the token sends HELLO at once, so idle sockets cannot
+    // lock it out (each of them lasts until authTimeoutMs at most, or until newer ones push it out).
+    if (this.state === 'listening' && auth && this.unauthenticated >= maxUnauth) {
+      const oldest = this.waiting.values().next().value as Connection;
+      this.waiting.delete(oldest);
+      this.counters.connectionsRefused++;
+      oldest.refuseUnauthenticated(
+        `closed to make room: more than ${maxUnauth} connections waiting to authenticate`,
+      );
+    }
+    const full = !auth && this.connections.size >= max;
+    if (this.state !== 'listening' || full) {
       this.counters.connectionsRefused++;
       const message =
         this.state === 'listening'
@@ -345,10 +406,12 @@ export class KvServer {
     }
     const connection = new Connection(socket, this.ctx);
     this.connections.add(connection);
+    if (auth) this.waiting.add(connection);
     this.counters.connections++;
     this.counters.connectionsTotal++;
     void connection.closed.then(() => {
       this.connections.delete(connection);
+      this.waiting.delete(connection);
       this.counters.connections--;
     });
   }

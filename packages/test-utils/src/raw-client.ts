@@ -24,7 +24,11 @@ export type Outgoing = Request extends infer R
 export class RawClient {
   readonly replies: (Reply | ProtocolError)[] = [];
   readonly closed: Promise<void>;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new FrameDecoder({
+    maxFrameSize: 64 * 1024 * 1024,
+    maxItems: Number.MAX_SAFE_INTEGER,
+    maxIntBytes: 1 << 20,
+  });
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 

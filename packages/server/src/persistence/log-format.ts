@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 // Importing @triekv/protocol also registers its msgpack extension for Float, which entry bodies need.
-import { normalizeVersion, type Version } from '@triekv/protocol';
-import { Packr, Unpackr } from 'msgpackr';
+import { normalizeVersion, unpackChecked, type Version } from '@triekv/protocol';
+import { Packr } from 'msgpackr';
 import { normalizeInt, type Doc } from '@triekv/record';
 
 /**
@@ -39,7 +39,7 @@ const options = {
   int64AsType: 'bigint' as const,
 };
 const packr = new Packr(options);
-const unpackr = new Unpackr(options);
+const FILE_LIMITS = { maxNesting: 1024, maxItems: Number.MAX_SAFE_INTEGER, maxIntBytes: 1 << 20 };
 
 /** A file header of the given kind. */
 export function header(kind: FileKind): Buffer {
@@ -119,7 +119,9 @@ function findsValidEntry(bytes: Buffer, from: number): boolean {
 function decodeBody(body: Buffer): LogEntry | undefined {
   let raw: unknown;
   try {
-    raw = unpackr.unpack(body);
+    // Checked like a frame (no structured-clone references, no foreign extensions), with limits wide
+    // enough for anything a server has accepted: a damaged or planted file cannot make replay hang.
+    raw = unpackChecked(body, 0, body.length, FILE_LIMITS);
   } catch {
     return undefined;
   }
