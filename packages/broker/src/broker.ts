@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_FRAME_SIZE, type Reply, type Version } from '@triekv/protocol';
 import { parsePath, type Doc, type Value } from '@triekv/record';
-import { DEFAULT_K, DEFAULT_SCAN_LIMIT } from './defaults.js';
+import { DEFAULT_K, DEFAULT_MAX_CLOCK_DRIFT_MS, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
 import { HybridClock } from './hlc.js';
 import { computeWith, type Bindings, type ComputeResult, type Expr } from './compute.js';
@@ -28,6 +28,11 @@ export interface BrokerOptions extends ConnectionOptions {
   nodeId?: string;
   /** Repair a server on its own when it comes back after being down. @default true */
   autoRepair?: boolean;
+  /**
+   * Versions read that are further ahead of this broker's clock than this (ms) are not taken into its
+   * clock, and the read says so in a warning. @default 60000
+   */
+  maxClockDriftMs?: number;
 }
 
 /** The outcome of a read. */
@@ -110,7 +115,11 @@ export class Broker extends EventEmitter<{
     this.k = k;
     this.placement = options.placement ?? 'hash';
     this.autoRepair = options.autoRepair ?? true;
-    this.clock = new HybridClock(options.nodeId ?? randomBytes(4).toString('hex'));
+    this.clock = new HybridClock(
+      options.nodeId ?? randomBytes(4).toString('hex'),
+      Date.now,
+      options.maxClockDriftMs ?? DEFAULT_MAX_CLOCK_DRIFT_MS,
+    );
     this.connections = options.servers.map((address) => new ServerConnection(address, options));
     this.seeds = this.connections.map((c) => hash32(c.name));
     this.scoreScratch = new Float64Array(k + 1);

@@ -18,3 +18,5 @@ export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 export const DEFAULT_REPAIR_PAGE = 1_000;
 /** Keys a SCAN returns when no limit is given. */
 export const DEFAULT_SCAN_LIMIT = 1_000;
+/** How far ahead of the broker's clock a version read may be and still be taken into it, ms. */
+export const DEFAULT_MAX_CLOCK_DRIFT_MS = 60_000;

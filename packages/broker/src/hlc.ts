@@ -9,9 +9,14 @@ export class HybridClock {
   private wall = 0;
   private counter = 0;
 
+  /**
+   * @param maxDriftMs versions further ahead of this clock's wall time are not observed (a planted
+   *   or badly skewed version cannot drag the clock along) @default 60000
+   */
   constructor(
     readonly node: string,
     private readonly now: () => number = Date.now,
+    readonly maxDriftMs = 60_000,
   ) {}
 
   /** A new version, newer than anything issued or observed. */
@@ -20,17 +25,34 @@ export class HybridClock {
     if (physical > this.wall) {
       this.wall = physical;
       this.counter = 0;
+    } else if (this.counter >= MAX_COUNTER) {
+      // The counter never leaves the safe-integer range: the next millisecond is newer anyway.
+      this.wall++;
+      this.counter = 0;
     } else {
       this.counter++;
     }
     return [this.wall, this.counter, this.node];
   }
 
-  /** Takes note of a version seen elsewhere, so later ticks are newer than it. */
-  observe(version: Version): void {
+  /** How far `version` is ahead of this clock's wall time, ms (0 or less: not ahead). */
+  ahead(version: Version): number {
+    return version[0] - this.now();
+  }
+
+  /**
+   * Takes note of a version seen elsewhere, so later ticks are newer than it; false (and not observed)
+   * when it is more than `maxDriftMs` ahead.
+   */
+  observe(version: Version): boolean {
+    if (this.ahead(version) > this.maxDriftMs) return false;
     if (compareVersions(version, [this.wall, this.counter, this.node]) > 0) {
       this.wall = version[0];
-      this.counter = version[1];
+      this.counter = Math.min(version[1], MAX_COUNTER);
     }
+    return true;
   }
 }
+
+/** Events in one millisecond before the clock moves to the next: far more than any broker issues. */
+const MAX_COUNTER = 2 ** 32 - 1;

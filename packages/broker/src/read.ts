@@ -114,12 +114,15 @@ export async function read(
       `no replica answered: ${answers.map((a) => a.server.name).join(', ')}`,
     );
   const version = versionOf(best.reply);
+  let skewed: string | undefined;
   if (version !== undefined) {
-    broker.clock.observe(version);
+    if (!broker.clock.observe(version))
+      skewed = `${JSON.stringify(key)} carries a version ${broker.clock.ahead(version)} ms ahead of this broker's clock (more than ${broker.clock.maxDriftMs} ms): written by a client whose clock is far ahead; writes to it are ignored until then`;
     readRepair(key, path, answers, version);
   }
   const servers = answers.filter((a) => a.reply.type !== 'ERROR').map((a) => a.server.name);
   const warnings = broker.downWarnings();
+  if (skewed !== undefined) warnings.push(skewed);
   if (best.reply.type === 'OK' && best.reply.value !== undefined) {
     return {
       found: true,

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { Broker } from '@triekv/broker';
 import { encodeFrame, type Reply } from '@triekv/protocol';
 import { parseValue, type Doc } from '@triekv/record';
 import {
@@ -297,5 +298,38 @@ describe('a kv-server facing hostile clients', () => {
     }
     probe.destroy();
     expect(s.child.exitCode).toBeNull();
+  });
+
+  it('refuses a planted far-future version, naming the key; a broker reading one keeps its clock', async () => {
+    const s = await server();
+    const client = await RawClient.connect(s.port);
+    const planted: [number, number, string] = [
+      Number.MAX_SAFE_INTEGER,
+      Number.MAX_SAFE_INTEGER,
+      '~',
+    ];
+    const value = new Map([['a', 1]]) as Doc;
+    const reply = await client.request({ type: 'PUT', key: 'victim', value, version: planted });
+    expect(reply).toMatchObject({ type: 'ERROR', code: 'BAD_VALUE' });
+    expect((reply as { message: string }).message).toMatch(
+      /^the version of "victim" is \d+ ms ahead of this server's clock \(at most 60000 ms, --max-clock-drift\)$/,
+    );
+    client.destroy();
+    // A server that allows it (a huge drift): the broker warns on the read and its writes still work.
+    const lax = await server(['--max-clock-drift', String(Number.MAX_SAFE_INTEGER)]);
+    const c2 = await RawClient.connect(lax.port);
+    await c2.request({ type: 'PUT', key: 'victim', value, version: planted });
+    c2.destroy();
+    const broker = new Broker({ servers: [{ host: '127.0.0.1', port: lax.port }], k: 1 });
+    try {
+      await broker.start();
+      const read = await broker.get('victim');
+      expect(read.warnings.some((w) => w.startsWith('"victim" carries a version'))).toBe(true);
+      const put = await broker.put('other', value);
+      expect(put.version[0]).toBeLessThan(Date.now() + 1000);
+      expect((await broker.get('other')).found).toBe(true);
+    } finally {
+      await broker.close();
+    }
   });
 });

@@ -23,6 +23,7 @@ interface Flags {
   authTimeout: number;
   maxItems: number;
   maxDocKeys: number;
+  maxClockDrift: number;
   maxIntBytes: number;
   idleTimeout: number;
   logLevel: string;
@@ -78,6 +79,12 @@ function program(version: string): Command {
       'most array elements and map entries in one request frame',
       wholeNumber('max-items', { min: 1 }),
       defaults.DEFAULT_MAX_ITEMS,
+    )
+    .option(
+      '--max-clock-drift <ms>',
+      "refuse writes whose version is further ahead of this server's clock",
+      wholeNumber('max-clock-drift'),
+      defaults.DEFAULT_MAX_CLOCK_DRIFT_MS,
     )
     .option(
       '--max-doc-keys <n>',
@@ -139,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
     authTimeoutMs: flags.authTimeout,
     maxItems: flags.maxItems,
     maxDocKeys: flags.maxDocKeys,
+    maxClockDriftMs: flags.maxClockDrift,
     maxIntBytes: flags.maxIntBytes,
     idleTimeoutMs: flags.idleTimeout,
     ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir, fsync: flags.fsync }),

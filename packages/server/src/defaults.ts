@@ -25,3 +25,5 @@ export const DEFAULT_PRE_AUTH_MAX_FRAME = 4096;
 /** Most keys in one document, at any depth of a record (a larger one is refused with LIMIT). */
 export const DEFAULT_MAX_DOC_KEYS = 100_000;
 export { DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_ITEMS } from '@triekv/protocol';
+/** How far ahead of the server's clock a write's version may be, ms. */
+export const DEFAULT_MAX_CLOCK_DRIFT_MS = 60_000;

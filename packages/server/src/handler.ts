@@ -19,6 +19,8 @@ export interface HandlerContext {
   maxKeyLength: number;
   /** Most keys in one document (at any depth). */
   maxDocKeys: number;
+  /** How far ahead of this server's clock a write's version may be, ms. */
+  maxClockDriftMs: number;
   maxScan: number;
   /** The request frame limit: SCAN and EXPORT pages are kept well within it. */
   maxFrameSize: number;
@@ -96,6 +98,8 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
     case 'PUT': {
       const limit = checkRecord(request.key, request.value, ctx);
       if (limit !== undefined) return error(id, ErrorCode.LIMIT, limit);
+      const future = futureVersion(request.key, request.version, ctx);
+      if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
       const result = ctx.store.put(request.key, request.value, request.version);
       if (result.applied)
         ctx.journal?.({
@@ -116,6 +120,8 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
             ErrorCode.LIMIT,
             `record ${JSON.stringify(r.key.slice(0, 40))}: ${limit}`,
           );
+        const future = futureVersion(r.key, r.version, ctx);
+        if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
       }
       let appliedCount = 0;
       for (const r of request.records) {
@@ -128,6 +134,8 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
     case 'DELETE': {
       if (tooLong(request.key, ctx.maxKeyLength))
         return error(id, ErrorCode.LIMIT, `key longer than ${ctx.maxKeyLength}`);
+      const future = futureVersion(request.key, request.version, ctx);
+      if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
       const result = ctx.store.delete(request.key, request.version);
       if (result.applied)
         ctx.journal?.({ op: Op.Delete, key: request.key, value: null, version: request.version });
@@ -174,4 +182,15 @@ function checkRecord(
 ): string | undefined {
   if (tooLong(key, ctx.maxKeyLength)) return `key longer than ${ctx.maxKeyLength}`;
   return docProblem(value, ctx.maxKeyLength, ctx.maxDocKeys);
+}
+
+/**
+ * Why a write's version is refused: its wall time is further ahead of this server's clock than
+ * `maxClockDriftMs`. Such a version would make the key impossible to overwrite (every honest write is
+ * older), and a broker that saw it would move its clock that far ahead.
+ */
+function futureVersion(key: string, version: Version, ctx: HandlerContext): string | undefined {
+  const ahead = version[0] - Date.now();
+  if (ahead <= ctx.maxClockDriftMs) return undefined;
+  return `the version of ${JSON.stringify(key.slice(0, 40))} is ${ahead} ms ahead of this server's clock (at most ${ctx.maxClockDriftMs} ms, --max-clock-drift)`;
 }

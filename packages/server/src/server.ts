@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_SCAN,
   DEFAULT_WRITE_HIGH_WATER,
   DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_MAX_CLOCK_DRIFT_MS,
   DEFAULT_MAX_DOC_KEYS,
   DEFAULT_MAX_INT_BYTES,
   DEFAULT_MAX_ITEMS,
@@ -60,6 +61,11 @@ export interface ServerOptions {
   maxIntBytes?: number;
   /** Close connections idle this many ms; 0 never. @default 0 */
   idleTimeoutMs?: number;
+  /**
+   * How far ahead of this server's clock a write's version may be, ms; a write further ahead is refused
+   * (BAD_VALUE), so no client can plant a version that nothing can overwrite. @default 60000
+   */
+  maxClockDriftMs?: number;
   /** Most keys in one document, at any depth of a record. @default 100000 */
   maxDocKeys?: number;
   /** Longest key, top-level or nested. @default 65536 */
@@ -104,6 +110,7 @@ function checkOptions(options: ServerOptions): void {
     'idleTimeoutMs',
     'maxKeyLength',
     'maxDocKeys',
+    'maxClockDriftMs',
     'maxDepth',
     'maxScan',
     'writeHighWater',
@@ -178,6 +185,7 @@ export class KvServer {
       },
       maxKeyLength: options.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH,
       maxDocKeys: options.maxDocKeys ?? DEFAULT_MAX_DOC_KEYS,
+      maxClockDriftMs: options.maxClockDriftMs ?? DEFAULT_MAX_CLOCK_DRIFT_MS,
       maxScan: options.maxScan ?? DEFAULT_MAX_SCAN,
       writeHighWater: options.writeHighWater ?? DEFAULT_WRITE_HIGH_WATER,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
