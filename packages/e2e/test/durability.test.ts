@@ -1,4 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compareVersions, encodeFrame, type Version } from '@triekv/protocol';
@@ -137,5 +145,94 @@ describe('durable servers (--data-dir)', () => {
     );
     first.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+  });
+});
+
+describe('a damaged data directory', () => {
+  const version = (i: number): Version => [i, 0, 'd'];
+  /** A durable server holding 300 records, compacted at least once (a snapshot) and with a log. */
+  async function filled(): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'triekv-damaged-'));
+    const server = await startServerProcess(['--data-dir', dir, '--compact-min-bytes', '4096']);
+    const client = await RawClient.connect(server.port);
+    for (let i = 0; i < 300; i++)
+      await client.request({
+        type: 'PUT',
+        key: `k${i}`,
+        value: parseValue(`{ "i" : ${i} ; "s" : "${'x'.repeat(40)}" }`) as Doc,
+        version: version(i + 1),
+      });
+    client.destroy();
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    return dir;
+  }
+  const manifest = (dir: string): { snapshot: { file: string } } =>
+    JSON.parse(readFileSync(join(dir, 'MANIFEST'), 'utf8')) as { snapshot: { file: string } };
+  const refused = async (dir: string, reason: string): Promise<void> => {
+    const error = await startServerProcess(['--data-dir', dir]).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toContain('refusing to start without part of the data');
+    expect((error as Error).message).toContain(reason);
+    expect((error as Error).message).toContain('start with --recover');
+  };
+  const keys = async (args: string[]): Promise<{ keys: number; stderr: string }> => {
+    const server = await startServerProcess(args);
+    const client = await RawClient.connect(server.port);
+    const reply = await client.request({ type: 'STATS' });
+    client.destroy();
+    server.kill('SIGKILL');
+    await server.exited;
+    return {
+      keys: (reply as unknown as { stats: { keys: number } }).stats.keys,
+      stderr: server.stderr(),
+    };
+  };
+
+  it('refuses to start without its snapshot, and --recover starts from the log, loudly', async () => {
+    const dir = await filled();
+    const { file } = manifest(dir).snapshot;
+    rmSync(join(dir, file));
+    await refused(dir, `the snapshot ${file} is missing`);
+    const recovered = await keys(['--data-dir', dir, '--recover', '--log-level', 'warn']);
+    expect(recovered.keys).toBeLessThan(300);
+    expect(recovered.stderr).toMatch(/--recover: started from what is there \(\d+ keys/);
+  });
+
+  it('refuses to start when the log is gone or cut short next to a snapshot', async () => {
+    const dir = await filled();
+    rmSync(join(dir, 'log.bin'));
+    await refused(dir, 'log.bin is missing');
+    const other = await filled();
+    truncateSync(join(other, 'log.bin'), 3);
+    await refused(other, 'log.bin is cut to 3 bytes (shorter than its header)');
+  });
+
+  it('reports a flipped byte in the last complete entry as corruption, not a torn tail', async () => {
+    const dir = await filled();
+    const log = join(dir, 'log.bin');
+    const bytes = readFileSync(log);
+    expect(bytes.length).toBeGreaterThan(100);
+    bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x55;
+    writeFileSync(log, bytes);
+    await refused(dir, 'checksum mismatch in a complete entry');
+    // Nothing was changed by the refused start: the same refusal, the same bytes.
+    expect(readFileSync(log).equals(bytes)).toBe(true);
+    const recovered = await keys(['--data-dir', dir, '--recover', '--log-level', 'warn']);
+    expect(recovered.keys).toBe(299);
+  });
+
+  it('removes leftover temporary files, and opens a directory from before manifests', async () => {
+    const dir = await filled();
+    writeFileSync(join(dir, 'snapshot-99.bin.tmp'), 'half a snapshot');
+    const { file } = manifest(dir).snapshot;
+    // A directory as the previous release left it: snapshot.bin, log.bin, no manifest.
+    renameSync(join(dir, file), join(dir, 'snapshot.bin'));
+    rmSync(join(dir, 'MANIFEST'));
+    const opened = await keys(['--data-dir', dir, '--log-level', 'warn']);
+    expect(opened.keys).toBe(300);
+    expect(opened.stderr).toContain('removed leftovers of an interrupted write');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(manifest(dir).snapshot.file).toBe('snapshot.bin');
   });
 });

@@ -29,6 +29,9 @@ interface Flags {
   logLevel: string;
   dataDir?: string;
   fsync: 'always' | 'batch' | 'off';
+  recover: boolean;
+  compactMinBytes: number;
+  compactRatio: number;
 }
 
 function program(version: string): Command {
@@ -108,6 +111,23 @@ function program(version: string): Command {
       '--data-dir <dir>',
       'keep records in this directory (log + snapshots); without it, memory only',
     )
+    .option(
+      '--compact-min-bytes <bytes>',
+      'with --data-dir: the smallest log worth compacting into a snapshot',
+      wholeNumber('compact-min-bytes', { min: 1 }),
+      16 * 1024 * 1024,
+    )
+    .option(
+      '--compact-ratio <n>',
+      'with --data-dir: compact once the log is this many times the last snapshot',
+      wholeNumber('compact-ratio', { min: 1 }),
+      2,
+    )
+    .option(
+      '--recover',
+      'with --data-dir: start from what is there when files are missing or damaged (logged loudly)',
+      false,
+    )
     .addOption(
       new Option('--fsync <policy>', 'with --data-dir: when writes reach the disk')
         .choices(['always', 'batch', 'off'])
@@ -149,7 +169,15 @@ export async function run(argv: string[]): Promise<number> {
     maxClockDriftMs: flags.maxClockDrift,
     maxIntBytes: flags.maxIntBytes,
     idleTimeoutMs: flags.idleTimeout,
-    ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir, fsync: flags.fsync }),
+    ...(flags.dataDir === undefined
+      ? {}
+      : {
+          dataDir: flags.dataDir,
+          fsync: flags.fsync,
+          recover: flags.recover,
+          minCompactBytes: flags.compactMinBytes,
+          compactRatio: flags.compactRatio,
+        }),
     logger,
   });
   let address: { host: string; port: number };

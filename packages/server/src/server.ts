@@ -87,6 +87,11 @@ export interface ServerOptions {
    * restart rebuilds the store from it. @default undefined (memory only)
    */
   dataDir?: string;
+  /**
+   * With `dataDir`: start even when files are missing or damaged, from what is there (logged at error
+   * level with the counts); without it such a start fails naming what is wrong. @default false
+   */
+  recover?: boolean;
   /** With `dataDir`: `always`, `batch` (group commit) or `off`. @default 'batch' */
   fsync?: FsyncPolicy;
   /** With `dataDir`: compact when the log reaches this many times the last snapshot (and `minCompactBytes`). @default 2 */
@@ -363,6 +368,7 @@ export class KvServer {
         ...(this.options.minCompactBytes === undefined
           ? {}
           : { minCompactBytes: this.options.minCompactBytes }),
+        recover: this.options.recover === true,
       },
       this.store,
       this.ctx.log,

@@ -117,7 +117,7 @@ describe('data directory', () => {
     expect(error).toBeInstanceOf(DataDirError);
     expect((error as DataDirError).reason).toBe('CORRUPT');
     expect((error as Error).message).toMatch(
-      /corrupt at byte 8 \(checksum mismatch\) and valid entries follow: refusing to start/,
+      /refusing to start without part of the data: log.bin is corrupt at byte 8 \(checksum mismatch in a complete entry, and valid entries follow\)\. Restore the files, or start with --recover/,
     );
     // The failed start released the lock.
     expect(existsSync(join(dir, 'LOCK'))).toBe(false);
@@ -190,7 +190,11 @@ describe('data directory', () => {
     await Promise.all(syncs);
     await dataDir.close();
     expect(dataDir.compactions).toBeGreaterThan(1);
-    expect(existsSync(join(dir, 'snapshot.bin'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dir, 'MANIFEST'), 'utf8')) as {
+      snapshot: { file: string; bytes: number };
+    };
+    expect(manifest.snapshot.file).toMatch(/^snapshot-\d+\.bin$/);
+    expect(statSync(join(dir, manifest.snapshot.file)).size).toBe(manifest.snapshot.bytes);
     expect(statSync(join(dir, 'log.bin')).size).toBeLessThan(20000);
     const again = await openDir(dir);
     expect(again.store.size).toBe(25);

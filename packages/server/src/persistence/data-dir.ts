@@ -15,6 +15,14 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.js';
 import { ensureWritableDir } from './ensure-dir.js';
+import {
+  MANIFEST,
+  checksum,
+  manifestBytes,
+  readManifest,
+  removeLeftovers,
+  type Manifest,
+} from './manifest.js';
 import { DataDirError } from './errors.js';
 import {
   FileKind,
@@ -40,6 +48,11 @@ export interface PersistenceOptions {
   compactRatio?: number;
   /** ... and at least this many bytes. @default 16 MiB */
   minCompactBytes?: number;
+  /**
+   * Start from what is there when files are missing or damaged (a loud error-level log line says what
+   * and how much); without it, opening such a directory fails. @default false
+   */
+  recover?: boolean;
 }
 
 /** What opening a data directory found. */
@@ -48,11 +61,14 @@ export interface Recovery {
   logEntries: number;
   /** Bytes cut from a torn log tail (0 when the log ended cleanly). */
   tornBytes: number;
+  /** What was missing or damaged (only with `recover`: otherwise opening fails). */
+  problems: string[];
   seconds: number;
 }
 
 const LOG = 'log.bin';
-const SNAPSHOT = 'snapshot.bin';
+/** The snapshot's name in directories from before manifests. */
+const LEGACY_SNAPSHOT = 'snapshot.bin';
 const LOCK = 'LOCK';
 const EXPORT_PAGE = 10_000;
 
@@ -94,6 +110,10 @@ export class DataDir {
   private flushing: Promise<void> | undefined;
   private logBytes = HEADER_BYTES;
   private snapshotBytes = 0;
+  /** The manifest's generation: the last snapshot's number. */
+  private generation = 0;
+  /** The live snapshot's file name. */
+  private snapshotFile: string | undefined;
   private closed = false;
   readonly policy: FsyncPolicy;
   compactions = 0;
@@ -253,10 +273,21 @@ export class DataDir {
       after = page.cursor;
     }
     const dir = this.options.dir;
-    this.snapshotBytes = writeAtomically(dir, SNAPSHOT, parts);
-    // A crash from here on finds the new snapshot and the old log: replaying the log over it is harmless,
-    // since an entry never overwrites a newer version. Entries appended but not flushed yet are in the
-    // snapshot and will go to the new log as well, for the same reason.
+    const generation = this.generation + 1;
+    const file = `snapshot-${generation}.bin`;
+    const bytes = writeAtomically(dir, file, parts);
+    // The manifest's rename is the commit: a crash before it finds the old snapshot (and removes the
+    // new file as a leftover), after it the new one. Either way with the old log, which replays
+    // harmlessly over either (an entry never overwrites a newer version). Entries appended but not
+    // flushed yet are in the snapshot and will go to the new log as well, for the same reason.
+    writeAtomically(dir, MANIFEST, [
+      manifestBytes({ format: 1, generation, snapshot: { file, bytes, crc32: checksum(parts) } }),
+    ]);
+    const old = this.snapshotFile;
+    this.generation = generation;
+    this.snapshotFile = file;
+    this.snapshotBytes = bytes;
+    if (old !== undefined && old !== file) rmSync(join(dir, old), { force: true });
     await (this.log as FileHandle).close();
     writeAtomically(dir, LOG, [header(FileKind.Log)]);
     this.log = await open(join(dir, LOG), 'a');
@@ -317,77 +348,152 @@ export class DataDir {
 
   private recover(): Omit<Recovery, 'seconds'> {
     const dir = this.options.dir;
+    const recover = this.options.recover === true;
+    const leftovers = removeLeftovers(dir, undefined, true);
+    if (leftovers.length > 0)
+      this.logger.warn({ dir, files: leftovers }, 'removed leftovers of an interrupted write');
+    const manifest = readManifest(dir);
+    // What is wrong with the directory: with --recover the server starts from what is there, else not.
+    const problems: string[] = [];
     let snapshotEntries = 0;
-    const snapshotPath = join(dir, SNAPSHOT);
-    if (existsSync(snapshotPath)) {
-      const bytes = readFileSync(snapshotPath);
-      const problem = checkHeader(bytes, FileKind.Snapshot);
-      if (problem !== undefined) throw headerError(snapshotPath, problem);
-      const scan = scanEntries(bytes, HEADER_BYTES);
-      if (scan.problem !== undefined) {
-        throw new DataDirError(
-          `${snapshotPath} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason})`,
-          'CORRUPT',
+    let snapshotFile: string | undefined;
+    const snapshot = manifest === undefined ? legacySnapshot(dir) : manifest.snapshot;
+    if (snapshot !== null) {
+      const path = join(dir, snapshot.file);
+      if (!existsSync(path)) {
+        problems.push(
+          `the snapshot ${snapshot.file} is missing (the manifest lists ${snapshot.bytes} bytes)`,
         );
+      } else {
+        const bytes = readFileSync(path);
+        const problem = checkHeader(bytes, FileKind.Snapshot);
+        if (problem !== undefined) throw headerError(path, problem);
+        if (
+          snapshot.crc32 >= 0 &&
+          (bytes.length !== snapshot.bytes || checksum([bytes]) !== snapshot.crc32)
+        )
+          problems.push(
+            `the snapshot ${snapshot.file} does not match the manifest (${bytes.length} bytes, ${snapshot.bytes} listed, or a different checksum)`,
+          );
+        const scan = scanEntries(bytes, HEADER_BYTES);
+        if (scan.problem !== undefined)
+          problems.push(
+            `the snapshot ${snapshot.file} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason})`,
+          );
+        for (const e of scan.entries) this.apply(e);
+        snapshotEntries = scan.entries.length;
+        this.snapshotBytes = bytes.length;
+        snapshotFile = snapshot.file;
       }
-      for (const e of scan.entries) this.apply(e);
-      snapshotEntries = scan.entries.length;
-      this.snapshotBytes = bytes.length;
     }
+    this.generation = manifest?.generation ?? 0;
     const logPath = join(dir, LOG);
     let logEntries = 0;
     let tornBytes = 0;
-    if (!existsSync(logPath) || statSync(logPath).size === 0) {
-      writeAtomically(dir, LOG, [header(FileKind.Log)]);
+    let droppedBytes = 0;
+    let createLog = false;
+    let cutAt: number | undefined;
+    const size = existsSync(logPath) ? statSync(logPath).size : -1;
+    if (size < HEADER_BYTES) {
+      // Without a manifest, a log shorter than its header is one whose creation a crash cut short
+      // (nothing was acknowledged from it). With one, the log existed whole: it was lost or cut.
+      if (manifest !== undefined)
+        problems.push(
+          size < 0
+            ? `${LOG} is missing`
+            : `${LOG} is cut to ${size} bytes (shorter than its header)`,
+        );
+      createLog = true;
     } else {
       const bytes = readFileSync(logPath);
-      if (bytes.length < HEADER_BYTES) {
-        // A crash while the log was being created: nothing was acknowledged from it.
-        tornBytes = bytes.length;
-        writeAtomically(dir, LOG, [header(FileKind.Log)]);
-      } else {
-        const problem = checkHeader(bytes, FileKind.Log);
-        if (problem !== undefined) throw headerError(logPath, problem);
-        const scan = scanEntries(bytes, HEADER_BYTES);
-        for (const e of scan.entries) this.apply(e);
-        logEntries = scan.entries.length;
-        if (scan.problem !== undefined) {
-          if (scan.problem.laterValidEntry) {
-            throw new DataDirError(
-              `${logPath} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason}) and valid entries follow: refusing to start. Restore the file, or move it away to start from the snapshot alone`,
-              'CORRUPT',
-            );
-          }
-          tornBytes = bytes.length - scan.goodEnd;
-          const fd = openSync(logPath, 'r+');
-          try {
-            // Cut the torn tail (a crash mid-write): it was never acknowledged.
-            ftruncateSync(fd, scan.goodEnd);
-            fsyncSync(fd);
-          } finally {
-            closeSync(fd);
-          }
+      const problem = checkHeader(bytes, FileKind.Log);
+      if (problem !== undefined) throw headerError(logPath, problem);
+      const scan = scanEntries(bytes, HEADER_BYTES);
+      for (const e of scan.entries) this.apply(e);
+      logEntries = scan.entries.length;
+      if (scan.problem !== undefined) {
+        const cut = bytes.length - scan.goodEnd;
+        // Torn: the last entry is incomplete (a crash mid-write; never acknowledged). Anything else, a
+        // complete entry whose checksum fails or entries after a bad one, is damage.
+        const torn = scan.problem.incomplete && !scan.problem.laterValidEntry;
+        if (torn) {
+          tornBytes = cut;
           this.logger.warn(
             {
               file: logPath,
               offset: scan.goodEnd,
-              droppedBytes: tornBytes,
+              droppedBytes: cut,
               droppedEntries: 1,
               reason: scan.problem.reason,
             },
-            `cut a torn log tail: ${tornBytes} bytes (1 incomplete entry) at byte ${scan.goodEnd}`,
+            `cut a torn log tail: ${cut} bytes (1 incomplete entry) at byte ${scan.goodEnd}`,
+          );
+        } else {
+          droppedBytes = cut;
+          problems.push(
+            `${LOG} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason}${scan.problem.incomplete ? '' : ' in a complete entry'}${scan.problem.laterValidEntry ? ', and valid entries follow' : ''})`,
           );
         }
-        this.logBytes = scan.goodEnd;
+        if (torn || recover) cutAt = scan.goodEnd;
       }
+      this.logBytes = scan.goodEnd;
     }
-    return { snapshotEntries, logEntries, tornBytes };
+    if (problems.length > 0) {
+      if (!recover)
+        throw new DataDirError(
+          `${dir}: refusing to start without part of the data: ${problems.join('; ')}. Restore the files, or start with --recover to start from what is there`,
+          'CORRUPT',
+        );
+      this.logger.error(
+        { dir, problems, keys: this.store.size, snapshotEntries, logEntries, droppedBytes },
+        `--recover: started from what is there (${this.store.size} keys from ${snapshotEntries} snapshot and ${logEntries} log entries; ${droppedBytes} log bytes dropped): ${problems.join('; ')}`,
+      );
+    }
+    // Nothing has been changed on disk before this point (but for *.tmp leftovers), so a refused start
+    // leaves the directory as it found it.
+    if (createLog) writeAtomically(dir, LOG, [header(FileKind.Log)]);
+    if (cutAt !== undefined) truncate(logPath, cutAt);
+    // The manifest now describes the directory as it is (an older directory gets one here).
+    writeAtomically(dir, MANIFEST, [
+      manifestBytes({
+        format: 1,
+        generation: this.generation,
+        snapshot:
+          snapshotFile === undefined
+            ? null
+            : {
+                file: snapshotFile,
+                bytes: this.snapshotBytes,
+                crc32: checksum([readFileSync(join(dir, snapshotFile))]),
+              },
+      }),
+    ]);
+    removeLeftovers(dir, snapshotFile);
+    this.snapshotFile = snapshotFile;
+    return { snapshotEntries, logEntries, tornBytes, problems };
   }
 
   private apply(entry: LogEntry): void {
     if (entry.op === Op.Put)
       this.store.put(entry.key, entry.value as NonNullable<LogEntry['value']>, entry.version);
     else this.store.delete(entry.key, entry.version);
+  }
+}
+
+/** A directory from before manifests: its snapshot.bin, if any, taken as it is (no checksum to hold it to). */
+function legacySnapshot(dir: string): Manifest['snapshot'] {
+  const path = join(dir, LEGACY_SNAPSHOT);
+  return existsSync(path) ? { file: LEGACY_SNAPSHOT, bytes: statSync(path).size, crc32: -1 } : null;
+}
+
+/** Cuts `path` to `length` bytes, durably. */
+function truncate(path: string, length: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, length);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

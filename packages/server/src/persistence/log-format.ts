@@ -79,7 +79,11 @@ export interface ScanResult {
   /** Offset just past the last good entry. */
   goodEnd: number;
   /** Set when bytes after `goodEnd` are not a complete, valid entry. */
-  problem?: { offset: number; reason: string; laterValidEntry: boolean };
+  /**
+   * `incomplete`: the entry runs past the end of the file (what a crash mid-write leaves); otherwise
+   * it is complete and damaged (a checksum mismatch, an undecodable body).
+   */
+  problem?: { offset: number; reason: string; incomplete: boolean; laterValidEntry: boolean };
 }
 
 /** Reads the entries of `bytes` from `start`, stopping at the first one that is torn or corrupt. */
@@ -87,14 +91,15 @@ export function scanEntries(bytes: Buffer, start: number): ScanResult {
   const entries: LogEntry[] = [];
   let at = start;
   while (at < bytes.length) {
-    const bad = (reason: string): ScanResult => ({
+    const bad = (reason: string, incomplete = false): ScanResult => ({
       entries,
       goodEnd: at,
-      problem: { offset: at, reason, laterValidEntry: findsValidEntry(bytes, at + 1) },
+      problem: { offset: at, reason, incomplete, laterValidEntry: findsValidEntry(bytes, at + 1) },
     });
-    if (bytes.length - at < ENTRY_HEAD) return bad('incomplete entry header');
+    if (bytes.length - at < ENTRY_HEAD) return bad('incomplete entry header', true);
     const length = bytes.readUInt32BE(at);
-    if (length > bytes.length - at - ENTRY_HEAD) return bad('entry runs past the end of the file');
+    if (length > bytes.length - at - ENTRY_HEAD)
+      return bad('entry runs past the end of the file', true);
     const body = bytes.subarray(at + ENTRY_HEAD, at + ENTRY_HEAD + length);
     if (crc32(body) !== bytes.readUInt32BE(at + 4)) return bad('checksum mismatch');
     const entry = decodeBody(body);
