@@ -332,4 +332,40 @@ describe('a kv-server facing hostile clients', () => {
       await broker.close();
     }
   });
+
+  it('applies a 100,000-record PUT_BATCH in slices: another client is answered meanwhile, and order holds', async () => {
+    const s = await server();
+    const loader = await RawClient.connect(s.port);
+    const other = await RawClient.connect(s.port);
+    const value = new Map([['n', 1]]) as Doc;
+    const records = Array.from({ length: 100_000 }, (_, i) => ({
+      key: `b${i}`,
+      value,
+      version: [1, 0, 'n'] as [number, number, string],
+    }));
+    const order: string[] = [];
+    const batch = loader.request({ type: 'PUT_BATCH', records }).then((r) => {
+      order.push('batch');
+      return r;
+    });
+    // The same connection's next request is answered after the batch, never before.
+    const after = loader.request({ type: 'GET', key: 'b99999' }).then((r) => {
+      order.push('after');
+      return r;
+    });
+    // Pings on another connection, until the batch is answered.
+    let pings = 0;
+    while (!order.includes('batch')) {
+      await other.request({ type: 'PING' });
+      if (!order.includes('batch')) pings++;
+    }
+    expect(await batch).toMatchObject({ type: 'OK', appliedCount: 100_000, ignoredCount: 0 });
+    expect(await after).toMatchObject({ type: 'OK', value });
+    expect(order).toEqual(['batch', 'after']);
+    // Applied whole, it answered one ping (sent while the frame was still arriving); in slices of 2,000,
+    // about one per slice.
+    expect(pings).toBeGreaterThan(10);
+    loader.destroy();
+    other.destroy();
+  });
 });

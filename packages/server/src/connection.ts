@@ -9,10 +9,11 @@ import {
   encodeFrame,
   isRequest,
   type Decoded,
+  type PutBatchRequest,
   type Reply,
 } from '@triekv/protocol';
 import type { Logger } from 'pino';
-import { handle, type HandlerContext } from './handler.js';
+import { handle, handleBatch, type HandlerContext } from './handler.js';
 import type { Counters } from './stats.js';
 
 /** What a connection needs from its server. */
@@ -25,6 +26,8 @@ export interface ConnectionContext extends HandlerContext {
   maxIntBytes: number;
   /** Largest frame a client may send (or start sending) before it has authenticated. */
   preAuthMaxFrame: number;
+  /** PUT_BATCHes larger than this are applied in slices of this many records. */
+  batchSlice: number;
   /** Time a client has to authenticate, ms. */
   authTimeoutMs: number;
   /**
@@ -76,6 +79,8 @@ export class Connection {
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
   private authTimer: NodeJS.Timeout | undefined;
+  /** A large batch is being applied in slices: the queue waits. */
+  private slicing = false;
   readonly closed: Promise<void>;
 
   constructor(
@@ -174,7 +179,7 @@ export class Connection {
    */
   private pump(): void {
     const { socket, queue } = this;
-    if (this.waitingForDrain) return;
+    if (this.waitingForDrain || this.slicing) return;
     const durability = this.ctx.durability;
     const writtenBefore = durability?.written() ?? 0;
     let full = false;
@@ -185,6 +190,17 @@ export class Connection {
       }
       const item = queue[this.head] as Decoded;
       queue[this.head++] = undefined as unknown as Decoded;
+      if (
+        this.authenticated &&
+        !(item instanceof ProtocolError) &&
+        item.type === 'PUT_BATCH' &&
+        item.records.length > this.ctx.batchSlice
+      ) {
+        // A large batch is applied a slice at a time, yielding to other connections in between; this
+        // connection's later requests wait for it, so its replies stay in order.
+        this.applySliced(item);
+        break;
+      }
       if (!this.answer(item)) {
         this.head = queue.length;
         break;
@@ -350,6 +366,44 @@ export class Connection {
     }
     this.send(reply);
     return true;
+  }
+
+  /**
+   * Applies a large PUT_BATCH in slices (`handleBatch`), stops reading meanwhile, and answers it once its
+   * writes are durable, after the replies before it; then goes on with the queue.
+   */
+  private applySliced(request: PutBatchRequest): void {
+    const { ctx } = this;
+    this.slicing = true;
+    this.socket.pause();
+    ctx.counters.count(request.type);
+    handleBatch(request, ctx, ctx.batchSlice)
+      .then(async (reply) => {
+        if (reply.type === 'OK') await ctx.durability?.sync();
+        return reply;
+      })
+      .catch((error: unknown): Reply => {
+        ctx.counters.errors++;
+        ctx.log.error({ err: error, op: request.type }, 'request failed');
+        return {
+          type: 'ERROR',
+          id: request.id,
+          code: ErrorCode.INTERNAL,
+          message: 'internal error (see the server log)',
+        };
+      })
+      .then(
+        (reply) => {
+          this.slicing = false;
+          if (this.socket.destroyed) return;
+          this.send(reply);
+          this.deliver();
+          if (this.closing) return;
+          this.socket.resume();
+          this.pump();
+        },
+        () => undefined,
+      );
   }
 
   /** Ends a connection that has not authenticated (to make room for others), saying why. */

@@ -27,3 +27,5 @@ export const DEFAULT_MAX_DOC_KEYS = 100_000;
 export { DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_ITEMS } from '@triekv/protocol';
 /** How far ahead of the server's clock a write's version may be, ms. */
 export const DEFAULT_MAX_CLOCK_DRIFT_MS = 60_000;
+/** A PUT_BATCH of more records is applied this many at a time, yielding to other connections. */
+export const DEFAULT_BATCH_SLICE = 2000;

@@ -1,11 +1,13 @@
 import {
   ErrorCode,
   PROTOCOL_VERSION,
+  type PutBatchRequest,
   type Reply,
   type Request,
   type ServerInfo,
   type Stats,
   type Version,
+  type WireRecord,
 } from '@triekv/protocol';
 import type { Value } from '@triekv/record';
 import { Op, type LogEntry } from './persistence/log-format.js';
@@ -55,6 +57,56 @@ function docProblem(
     }
   }
   return undefined;
+}
+
+/** The batch's refusal when any record is over a limit: a batch is applied entirely or not at all. */
+function checkBatch(request: PutBatchRequest, ctx: HandlerContext): Reply | undefined {
+  for (const r of request.records) {
+    const limit = checkRecord(r.key, r.value, ctx);
+    if (limit !== undefined)
+      return error(
+        request.id,
+        ErrorCode.LIMIT,
+        `record ${JSON.stringify(r.key.slice(0, 40))}: ${limit}`,
+      );
+    const future = futureVersion(r.key, r.version, ctx);
+    if (future !== undefined) return error(request.id, ErrorCode.BAD_VALUE, future);
+  }
+  return undefined;
+}
+
+/** Stores one record of a batch (and journals it); whether it was applied. */
+function applyRecord(r: WireRecord, ctx: HandlerContext): boolean {
+  if (!ctx.store.put(r.key, r.value, r.version).applied) return false;
+  ctx.journal?.({ op: Op.Put, key: r.key, value: r.value, version: r.version });
+  return true;
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A PUT_BATCH applied `slice` records at a time, with a turn of the event loop in between, so that one
+ * large batch does not keep every other connection waiting. Checked whole first, as `handle` does.
+ */
+export async function handleBatch(
+  request: PutBatchRequest,
+  ctx: HandlerContext,
+  slice: number,
+): Promise<Reply> {
+  const refused = checkBatch(request, ctx);
+  if (refused !== undefined) return refused;
+  let appliedCount = 0;
+  const records = request.records;
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % slice === 0) await nextTurn();
+    if (applyRecord(records[i] as WireRecord, ctx)) appliedCount++;
+  }
+  return {
+    type: 'OK',
+    id: request.id,
+    appliedCount,
+    ignoredCount: records.length - appliedCount,
+  };
 }
 
 /**
@@ -111,24 +163,10 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
       return { type: 'OK', id, applied: result.applied, version: result.version };
     }
     case 'PUT_BATCH': {
-      // Check the whole batch first: it is applied entirely or refused entirely.
-      for (const r of request.records) {
-        const limit = checkRecord(r.key, r.value, ctx);
-        if (limit !== undefined)
-          return error(
-            id,
-            ErrorCode.LIMIT,
-            `record ${JSON.stringify(r.key.slice(0, 40))}: ${limit}`,
-          );
-        const future = futureVersion(r.key, r.version, ctx);
-        if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
-      }
+      const refused = checkBatch(request, ctx);
+      if (refused !== undefined) return refused;
       let appliedCount = 0;
-      for (const r of request.records) {
-        if (!ctx.store.put(r.key, r.value, r.version).applied) continue;
-        appliedCount++;
-        ctx.journal?.({ op: Op.Put, key: r.key, value: r.value, version: r.version });
-      }
+      for (const r of request.records) if (applyRecord(r, ctx)) appliedCount++;
       return { type: 'OK', id, appliedCount, ignoredCount: request.records.length - appliedCount };
     }
     case 'DELETE': {

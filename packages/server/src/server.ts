@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_SCAN,
   DEFAULT_WRITE_HIGH_WATER,
   DEFAULT_AUTH_TIMEOUT_MS,
+  DEFAULT_BATCH_SLICE,
   DEFAULT_MAX_CLOCK_DRIFT_MS,
   DEFAULT_MAX_DOC_KEYS,
   DEFAULT_MAX_INT_BYTES,
@@ -66,6 +67,11 @@ export interface ServerOptions {
    * (BAD_VALUE), so no client can plant a version that nothing can overwrite. @default 60000
    */
   maxClockDriftMs?: number;
+  /**
+   * A PUT_BATCH of more records is applied this many at a time, yielding to other connections in
+   * between. @default 2000
+   */
+  batchSlice?: number;
   /** Most keys in one document, at any depth of a record. @default 100000 */
   maxDocKeys?: number;
   /** Longest key, top-level or nested. @default 65536 */
@@ -115,6 +121,7 @@ function checkOptions(options: ServerOptions): void {
     'idleTimeoutMs',
     'maxKeyLength',
     'maxDocKeys',
+    'batchSlice',
     'maxClockDriftMs',
     'maxDepth',
     'maxScan',
@@ -183,6 +190,7 @@ export class KvServer {
       maxIntBytes: options.maxIntBytes ?? DEFAULT_MAX_INT_BYTES,
       preAuthMaxFrame: options.preAuthMaxFrame ?? DEFAULT_PRE_AUTH_MAX_FRAME,
       authTimeoutMs: options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS,
+      batchSlice: options.batchSlice ?? DEFAULT_BATCH_SLICE,
       authenticated: (connection) => {
         if (this.connections.size - this.unauthenticated >= this.maxConnections) return false;
         this.waiting.delete(connection);
