@@ -78,7 +78,7 @@ export function unpackChecked(
     return unpackr.unpack(bytes, range);
   } catch (cause) {
     const reason =
-      cause instanceof RangeError
+      cause instanceof RangeError && /call stack/i.test(cause.message)
         ? 'nested too deeply'
         : /end of buffer not reached/.test((cause as Error).message)
           ? 'bytes left after the message (one message per frame)'

@@ -140,8 +140,14 @@ export function scanMsgpack(
           } else return { kind: 'corrupt', reason: `byte 0x${b.toString(16)} is not msgpack` };
           if (!need(1)) return undefined;
           const type = bytes[at++] as number;
-          if (type === FLOAT_EXT && length === 8) skip = 8;
-          else if (type === BIGINT_EXT) {
+          if (type === FLOAT_EXT) {
+            if (length !== 8)
+              return {
+                kind: 'value',
+                reason: `a float (extension 0x46) holds 8 bytes, not ${length}`,
+              };
+            skip = 8;
+          } else if (type === BIGINT_EXT) {
             if (length > limits.maxIntBytes) {
               return {
                 kind: 'limit',

@@ -228,6 +228,31 @@ describe('frames', () => {
     ]);
   });
 
+  it.each([
+    [
+      'a float extension of the wrong length',
+      Buffer.from([0, 0, 0, 5, 0x91, 0xd6, 0x46, 0, 0]),
+      'a float (extension 0x46) holds 8 bytes, not 4',
+    ],
+    [
+      'a structured-clone pointer',
+      Buffer.from([0, 0, 0, 7, 0x92, 0x05, 0xd6, 0x70, 0, 0, 0]),
+      'msgpack extension type 0x70 is not supported',
+    ],
+    [
+      'a Date',
+      Buffer.from([0, 0, 0, 7, 0x92, 0x05, 0xd6, 0xff, 0, 0, 0]),
+      'msgpack extension type 0xff is not supported',
+    ],
+  ])('says what is wrong with %s, not how the decoder failed', (_what, bytes, message) => {
+    const framed = Buffer.from(bytes);
+    framed.writeUInt32BE(framed.length - 4, 0);
+    const error = decodeFrame(framed) as ProtocolError;
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.code).toBe(ErrorCode.BAD_VALUE);
+    expect(error.message).toBe(message);
+  });
+
   it('names the field at fault', () => {
     const error = decodeFrame(rawFrame([6, 3, 'k', 'not-a-list'])) as ProtocolError;
     expect(error.message).toBe("QUERY: field 'path' must be an array of strings (got string)");
