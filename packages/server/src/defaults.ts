@@ -29,3 +29,7 @@ export { DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_ITEMS } from '@triekv/protocol';
 export const DEFAULT_MAX_CLOCK_DRIFT_MS = 60_000;
 /** A PUT_BATCH of more records is applied this many at a time, yielding to other connections. */
 export const DEFAULT_BATCH_SLICE = 2000;
+/** With a data directory: compact once the log is this many times the last snapshot. */
+export const DEFAULT_COMPACT_RATIO = 2;
+/** With a data directory: the smallest log worth compacting, in bytes. */
+export const DEFAULT_MIN_COMPACT_BYTES = 16 * 1024 * 1024;

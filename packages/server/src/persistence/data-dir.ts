@@ -1,39 +1,17 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.js';
-import { ensureWritableDir } from './ensure-dir.js';
-import {
-  MANIFEST,
-  checksum,
-  manifestBytes,
-  readManifest,
-  removeLeftovers,
-  type Manifest,
-} from './manifest.js';
-import { DataDirError } from './errors.js';
-import {
-  FileKind,
-  HEADER_BYTES,
-  Op,
-  checkHeader,
-  encodeEntry,
-  header,
-  scanEntries,
-  type LogEntry,
-} from './log-format.js';
+import { writeAtomically } from './atomic-file.js';
+import { LOG } from './files.js';
+import { lockDir, unlockDir } from './lock-file.js';
+import { FileKind, HEADER_BYTES, encodeEntry, header, type LogEntry } from './log-format.js';
+import { recoverDir, type Recovery } from './recovery.js';
+import { writeSnapshot } from './snapshot.js';
+import { DEFAULT_COMPACT_RATIO, DEFAULT_MIN_COMPACT_BYTES } from '../defaults.js';
+
+export type { Recovery } from './recovery.js';
 
 /** When an acknowledged write is on disk: `always` (an fsync of its own before each reply), `batch` (group commit: one fsync for the writes of a moment), `off` (left to the OS). */
 export type FsyncPolicy = 'always' | 'batch' | 'off';
@@ -53,48 +31,6 @@ export interface PersistenceOptions {
    * and how much); without it, opening such a directory fails. @default false
    */
   recover?: boolean;
-}
-
-/** What opening a data directory found. */
-export interface Recovery {
-  snapshotEntries: number;
-  logEntries: number;
-  /** Bytes cut from a torn log tail (0 when the log ended cleanly). */
-  tornBytes: number;
-  /** What was missing or damaged (only with `recover`: otherwise opening fails). */
-  problems: string[];
-  seconds: number;
-}
-
-const LOG = 'log.bin';
-/** The snapshot's name in directories from before manifests. */
-const LEGACY_SNAPSHOT = 'snapshot.bin';
-const LOCK = 'LOCK';
-const EXPORT_PAGE = 10_000;
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes `parts` to `path` atomically: a temporary file, fsync, rename, fsync of the directory. */
-function writeAtomically(dir: string, name: string, parts: Buffer[]): number {
-  const temporary = join(dir, `${name}.tmp`);
-  const fd = openSync(temporary, 'w');
-  let bytes = 0;
-  try {
-    for (const part of parts) bytes += writeSync(fd, part);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, join(dir, name));
-  fsyncDir(dir);
-  return bytes;
 }
 
 /**
@@ -134,13 +70,18 @@ export class DataDir {
   ): Promise<{ dataDir: DataDir; recovery: Recovery }> {
     const dataDir = new DataDir(options, store, logger);
     const started = performance.now();
-    dataDir.lock();
+    lockDir(options.dir, logger);
     try {
-      const recovery = dataDir.recover();
+      const recovered = recoverDir(options.dir, options.recover === true, store, logger);
+      dataDir.snapshotBytes = recovered.snapshotBytes;
+      dataDir.logBytes = recovered.logBytes;
+      dataDir.generation = recovered.generation;
+      dataDir.snapshotFile = recovered.snapshotFile;
+      const recovery = recovered.recovery;
       dataDir.log = await open(join(options.dir, LOG), 'a');
       return { dataDir, recovery: { ...recovery, seconds: (performance.now() - started) / 1000 } };
     } catch (error) {
-      dataDir.unlock();
+      unlockDir(options.dir);
       throw error;
     }
   }
@@ -199,7 +140,7 @@ export class DataDir {
     this.closed = true;
     await this.log?.sync();
     await this.log?.close();
-    this.unlock();
+    unlockDir(this.options.dir);
   }
 
   /**
@@ -249,40 +190,13 @@ export class DataDir {
    * when the log has outgrown the last snapshot. Runs between flushes, so nothing is half-written.
    */
   private async maybeCompact(): Promise<void> {
-    const min = this.options.minCompactBytes ?? 16 * 1024 * 1024;
-    const ratio = this.options.compactRatio ?? 2;
+    const min = this.options.minCompactBytes ?? DEFAULT_MIN_COMPACT_BYTES;
+    const ratio = this.options.compactRatio ?? DEFAULT_COMPACT_RATIO;
     if (this.closed || this.logBytes < Math.max(min, ratio * this.snapshotBytes)) return;
     const started = performance.now();
-    const parts: Buffer[] = [header(FileKind.Snapshot)];
-    let after: string | undefined;
-    let entries = 0;
-    for (;;) {
-      const page = this.store.export(EXPORT_PAGE, after);
-      for (const e of page.entries) {
-        parts.push(
-          encodeEntry({
-            op: e.value === null ? Op.Delete : Op.Put,
-            key: e.key,
-            value: e.value,
-            version: e.version,
-          }),
-        );
-        entries++;
-      }
-      if (page.cursor === undefined) break;
-      after = page.cursor;
-    }
     const dir = this.options.dir;
     const generation = this.generation + 1;
-    const file = `snapshot-${generation}.bin`;
-    const bytes = writeAtomically(dir, file, parts);
-    // The manifest's rename is the commit: a crash before it finds the old snapshot (and removes the
-    // new file as a leftover), after it the new one. Either way with the old log, which replays
-    // harmlessly over either (an entry never overwrites a newer version). Entries appended but not
-    // flushed yet are in the snapshot and will go to the new log as well, for the same reason.
-    writeAtomically(dir, MANIFEST, [
-      manifestBytes({ format: 1, generation, snapshot: { file, bytes, crc32: checksum(parts) } }),
-    ]);
+    const { file, bytes, entries } = writeSnapshot(dir, this.store, generation);
     const old = this.snapshotFile;
     this.generation = generation;
     this.snapshotFile = file;
@@ -297,248 +211,5 @@ export class DataDir {
       { entries, snapshotBytes: this.snapshotBytes, seconds: (performance.now() - started) / 1000 },
       'compacted the log into a snapshot',
     );
-  }
-
-  private lock(): void {
-    const dir = this.options.dir;
-    try {
-      ensureWritableDir(dir);
-    } catch (cause) {
-      throw new DataDirError(
-        `unusable data directory ${dir}: ${(cause as Error).message}`,
-        'UNWRITABLE',
-        { cause },
-      );
-    }
-    const path = join(dir, LOCK);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, 'wx');
-        writeSync(fd, lockText());
-        closeSync(fd);
-        return;
-      } catch (cause) {
-        const code = (cause as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST') {
-          throw new DataDirError(
-            `cannot write to the data directory ${dir}: ${(cause as Error).message}`,
-            'UNWRITABLE',
-            { cause },
-          );
-        }
-        const holder = holderAlive(readFileSync(path, 'utf8'));
-        const pid = holder.pid;
-        // A live pid holds the lock, this very process included (two servers on one directory in one process).
-        if (holder.alive) {
-          throw new DataDirError(
-            `the data directory ${dir} is in use by another server (pid ${pid})`,
-            'LOCKED',
-          );
-        }
-        this.logger.warn({ dir, pid }, 'removing a stale lock left by a server that is gone');
-        rmSync(path, { force: true });
-      }
-    }
-    throw new DataDirError(`could not lock the data directory ${dir}`, 'LOCKED');
-  }
-
-  private unlock(): void {
-    rmSync(join(this.options.dir, LOCK), { force: true });
-  }
-
-  private recover(): Omit<Recovery, 'seconds'> {
-    const dir = this.options.dir;
-    const recover = this.options.recover === true;
-    const leftovers = removeLeftovers(dir, undefined, true);
-    if (leftovers.length > 0)
-      this.logger.warn({ dir, files: leftovers }, 'removed leftovers of an interrupted write');
-    const manifest = readManifest(dir);
-    // What is wrong with the directory: with --recover the server starts from what is there, else not.
-    const problems: string[] = [];
-    let snapshotEntries = 0;
-    let snapshotFile: string | undefined;
-    const snapshot = manifest === undefined ? legacySnapshot(dir) : manifest.snapshot;
-    if (snapshot !== null) {
-      const path = join(dir, snapshot.file);
-      if (!existsSync(path)) {
-        problems.push(
-          `the snapshot ${snapshot.file} is missing (the manifest lists ${snapshot.bytes} bytes)`,
-        );
-      } else {
-        const bytes = readFileSync(path);
-        const problem = checkHeader(bytes, FileKind.Snapshot);
-        if (problem !== undefined) throw headerError(path, problem);
-        if (
-          snapshot.crc32 >= 0 &&
-          (bytes.length !== snapshot.bytes || checksum([bytes]) !== snapshot.crc32)
-        )
-          problems.push(
-            `the snapshot ${snapshot.file} does not match the manifest (${bytes.length} bytes, ${snapshot.bytes} listed, or a different checksum)`,
-          );
-        const scan = scanEntries(bytes, HEADER_BYTES);
-        if (scan.problem !== undefined)
-          problems.push(
-            `the snapshot ${snapshot.file} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason})`,
-          );
-        for (const e of scan.entries) this.apply(e);
-        snapshotEntries = scan.entries.length;
-        this.snapshotBytes = bytes.length;
-        snapshotFile = snapshot.file;
-      }
-    }
-    this.generation = manifest?.generation ?? 0;
-    const logPath = join(dir, LOG);
-    let logEntries = 0;
-    let tornBytes = 0;
-    let droppedBytes = 0;
-    let createLog = false;
-    let cutAt: number | undefined;
-    const size = existsSync(logPath) ? statSync(logPath).size : -1;
-    if (size < HEADER_BYTES) {
-      // Without a manifest, a log shorter than its header is one whose creation a crash cut short
-      // (nothing was acknowledged from it). With one, the log existed whole: it was lost or cut.
-      if (manifest !== undefined)
-        problems.push(
-          size < 0
-            ? `${LOG} is missing`
-            : `${LOG} is cut to ${size} bytes (shorter than its header)`,
-        );
-      createLog = true;
-    } else {
-      const bytes = readFileSync(logPath);
-      const problem = checkHeader(bytes, FileKind.Log);
-      if (problem !== undefined) throw headerError(logPath, problem);
-      const scan = scanEntries(bytes, HEADER_BYTES);
-      for (const e of scan.entries) this.apply(e);
-      logEntries = scan.entries.length;
-      if (scan.problem !== undefined) {
-        const cut = bytes.length - scan.goodEnd;
-        // Torn: the last entry is incomplete (a crash mid-write; never acknowledged). Anything else, a
-        // complete entry whose checksum fails or entries after a bad one, is damage.
-        const torn = scan.problem.incomplete && !scan.problem.laterValidEntry;
-        if (torn) {
-          tornBytes = cut;
-          this.logger.warn(
-            {
-              file: logPath,
-              offset: scan.goodEnd,
-              droppedBytes: cut,
-              droppedEntries: 1,
-              reason: scan.problem.reason,
-            },
-            `cut a torn log tail: ${cut} bytes (1 incomplete entry) at byte ${scan.goodEnd}`,
-          );
-        } else {
-          droppedBytes = cut;
-          problems.push(
-            `${LOG} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason}${scan.problem.incomplete ? '' : ' in a complete entry'}${scan.problem.laterValidEntry ? ', and valid entries follow' : ''})`,
-          );
-        }
-        if (torn || recover) cutAt = scan.goodEnd;
-      }
-      this.logBytes = scan.goodEnd;
-    }
-    if (problems.length > 0) {
-      if (!recover)
-        throw new DataDirError(
-          `${dir}: refusing to start without part of the data: ${problems.join('; ')}. Restore the files, or start with --recover to start from what is there`,
-          'CORRUPT',
-        );
-      this.logger.error(
-        { dir, problems, keys: this.store.size, snapshotEntries, logEntries, droppedBytes },
-        `--recover: started from what is there (${this.store.size} keys from ${snapshotEntries} snapshot and ${logEntries} log entries; ${droppedBytes} log bytes dropped): ${problems.join('; ')}`,
-      );
-    }
-    // Nothing has been changed on disk before this point (but for *.tmp leftovers), so a refused start
-    // leaves the directory as it found it.
-    if (createLog) writeAtomically(dir, LOG, [header(FileKind.Log)]);
-    if (cutAt !== undefined) truncate(logPath, cutAt);
-    // The manifest now describes the directory as it is (an older directory gets one here).
-    writeAtomically(dir, MANIFEST, [
-      manifestBytes({
-        format: 1,
-        generation: this.generation,
-        snapshot:
-          snapshotFile === undefined
-            ? null
-            : {
-                file: snapshotFile,
-                bytes: this.snapshotBytes,
-                crc32: checksum([readFileSync(join(dir, snapshotFile))]),
-              },
-      }),
-    ]);
-    removeLeftovers(dir, snapshotFile);
-    this.snapshotFile = snapshotFile;
-    return { snapshotEntries, logEntries, tornBytes, problems };
-  }
-
-  private apply(entry: LogEntry): void {
-    if (entry.op === Op.Put)
-      this.store.put(entry.key, entry.value as NonNullable<LogEntry['value']>, entry.version);
-    else this.store.delete(entry.key, entry.version);
-  }
-}
-
-/** A directory from before manifests: its snapshot.bin, if any, taken as it is (no checksum to hold it to). */
-function legacySnapshot(dir: string): Manifest['snapshot'] {
-  const path = join(dir, LEGACY_SNAPSHOT);
-  return existsSync(path) ? { file: LEGACY_SNAPSHOT, bytes: statSync(path).size, crc32: -1 } : null;
-}
-
-/** Cuts `path` to `length` bytes, durably. */
-function truncate(path: string, length: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    ftruncateSync(fd, length);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function headerError(path: string, problem: string): DataDirError {
-  return new DataDirError(
-    `${path}: ${problem}`,
-    problem.startsWith('written by a newer') ? 'NEWER_FORMAT' : 'NOT_OURS',
-  );
-}
-
-/**
- * On Linux, a process's state and start time (in clock ticks since boot) from /proc; undefined when there
- * is no such process (or no /proc).
- */
-function procStat(pid: number): { state: string; start: string } | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ');
-    return fields === undefined ? undefined : { state: fields[0] ?? '', start: fields[19] ?? '' };
-  } catch {
-    return undefined;
-  }
-}
-
-/** What the lock file says about this process: its pid and, on Linux, its start time. */
-function lockText(): string {
-  return `${process.pid} ${procStat(process.pid)?.start ?? ''}\n`;
-}
-
-/**
- * Whether the server that wrote a lock is still running. A zombie (killed, not yet reaped) is not, and
- * on Linux neither is another process that was given the same pid later (its start time differs).
- */
-function holderAlive(text: string): { alive: boolean; pid: number } {
-  const [pidText, start] = text.trim().split(/\s+/);
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return { alive: false, pid };
-  const stat = procStat(pid);
-  if (stat !== undefined) {
-    const running = stat.state !== 'Z' && stat.state !== 'X';
-    return { alive: running && (start === undefined || start === '' || start === stat.start), pid };
-  }
-  try {
-    process.kill(pid, 0);
-    return { alive: true, pid };
-  } catch (error) {
-    return { alive: (error as NodeJS.ErrnoException).code === 'EPERM', pid };
   }
 }
