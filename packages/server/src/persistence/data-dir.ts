@@ -1,10 +1,10 @@
-import { rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.js';
-import { writeAtomically } from './atomic-file.js';
-import { LOG } from './files.js';
+import { fsyncDir } from './atomic-file.js';
+import { LOG, PREVIOUS_LOG } from './files.js';
 import { lockDir, unlockDir } from './lock-file.js';
 import { FileKind, HEADER_BYTES, encodeEntry, header, type LogEntry } from './log-format.js';
 import { recoverDir, type Recovery } from './recovery.js';
@@ -51,6 +51,10 @@ export class DataDir {
   /** The live snapshot's file name. */
   private snapshotFile: string | undefined;
   private closed = false;
+  /** The compaction in the background, while one runs. */
+  private compacting: Promise<void> | undefined;
+  /** Set by `close()`: a snapshot being written stops at its next slice. */
+  private stopping = false;
   readonly policy: FsyncPolicy;
   compactions = 0;
 
@@ -136,7 +140,10 @@ export class DataDir {
   /** Flushes, fsyncs and releases the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // A snapshot being written is abandoned (the logs hold everything it would have).
+    this.stopping = true;
     await this.flush();
+    await this.compacted();
     this.closed = true;
     await this.log?.sync();
     await this.log?.close();
@@ -186,30 +193,72 @@ export class DataDir {
   }
 
   /**
-   * Writes a snapshot of the whole store (records and tombstones, with versions) and starts a new log,
-   * when the log has outgrown the last snapshot. Runs between flushes, so nothing is half-written.
+   * Starts a compaction when the log has outgrown the last snapshot: the log is rotated (the current one
+   * becomes `log.prev.bin`, a new one takes its place) here, between flushes, so no write interleaves;
+   * the snapshot is then written in the background, a slice at a time (`writeSnapshot`), and once its
+   * manifest is committed the previous log and snapshot are removed. Requests are served all along.
+   *
+   * Crash cases: before the rotation, the old snapshot and log; between its two renames, the old
+   * snapshot and `log.prev.bin` alone; during the snapshot, the old snapshot and both logs; after the
+   * commit, the new snapshot, maybe a `log.prev.bin` not yet removed, and the log. Recovery replays the
+   * snapshot, `log.prev.bin` when present, then the log: each case rebuilds the store exactly.
    */
   private async maybeCompact(): Promise<void> {
     const min = this.options.minCompactBytes ?? DEFAULT_MIN_COMPACT_BYTES;
     const ratio = this.options.compactRatio ?? DEFAULT_COMPACT_RATIO;
-    if (this.closed || this.logBytes < Math.max(min, ratio * this.snapshotBytes)) return;
+    if (this.closed || this.stopping || this.compacting !== undefined) return;
+    if (this.logBytes < Math.max(min, ratio * this.snapshotBytes)) return;
+    const dir = this.options.dir;
+    // A previous log left by an interrupted compaction is not rotated over: this snapshot covers it.
+    if (!existsSync(join(dir, PREVIOUS_LOG))) {
+      await (this.log as FileHandle).close();
+      const next = join(dir, `${LOG}.next.tmp`);
+      writeFileSync(next, header(FileKind.Log), { flush: true });
+      renameSync(join(dir, LOG), join(dir, PREVIOUS_LOG));
+      renameSync(next, join(dir, LOG));
+      fsyncDir(dir);
+      this.log = await open(join(dir, LOG), 'a');
+      this.logBytes = HEADER_BYTES + this.pending.reduce((n, p) => n + p.length, 0);
+    }
+    this.compacting = this.compact().finally(() => {
+      this.compacting = undefined;
+    });
+  }
+
+  /** Writes and commits the snapshot of a compaction, then removes what it replaces. */
+  private async compact(): Promise<void> {
     const started = performance.now();
     const dir = this.options.dir;
     const generation = this.generation + 1;
-    const { file, bytes, entries } = writeSnapshot(dir, this.store, generation);
-    const old = this.snapshotFile;
-    this.generation = generation;
-    this.snapshotFile = file;
-    this.snapshotBytes = bytes;
-    if (old !== undefined && old !== file) rmSync(join(dir, old), { force: true });
-    await (this.log as FileHandle).close();
-    writeAtomically(dir, LOG, [header(FileKind.Log)]);
-    this.log = await open(join(dir, LOG), 'a');
-    this.logBytes = HEADER_BYTES + this.pending.reduce((n, p) => n + p.length, 0);
-    this.compactions++;
-    this.logger.info(
-      { entries, snapshotBytes: this.snapshotBytes, seconds: (performance.now() - started) / 1000 },
-      'compacted the log into a snapshot',
-    );
+    try {
+      const written = await writeSnapshot(dir, this.store, generation, () => this.stopping);
+      if (written === undefined) {
+        this.logger.info('compaction abandoned for the shutdown; the logs keep its writes');
+        return;
+      }
+      const old = this.snapshotFile;
+      this.generation = generation;
+      this.snapshotFile = written.file;
+      this.snapshotBytes = written.bytes;
+      if (old !== undefined && old !== written.file) rmSync(join(dir, old), { force: true });
+      rmSync(join(dir, PREVIOUS_LOG), { force: true });
+      fsyncDir(dir);
+      this.compactions++;
+      this.logger.info(
+        {
+          entries: written.entries,
+          snapshotBytes: written.bytes,
+          seconds: (performance.now() - started) / 1000,
+        },
+        'compacted the log into a snapshot',
+      );
+    } catch (error) {
+      this.logger.error({ err: error }, 'compaction failed; the log keeps growing');
+    }
+  }
+
+  /** Resolves when no compaction is running (for tests and tools). */
+  async compacted(): Promise<void> {
+    while (this.compacting !== undefined) await this.compacting;
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store.js';
 import { truncate, writeAtomically } from './atomic-file.js';
 import { DataDirError } from './errors.js';
-import { LEGACY_SNAPSHOT, LOG } from './files.js';
+import { LEGACY_SNAPSHOT, LOG, PREVIOUS_LOG } from './files.js';
 import {
   FileKind,
   HEADER_BYTES,
@@ -101,6 +101,22 @@ export function recoverDir(
   const generation = manifest?.generation ?? 0;
   const logPath = join(dir, LOG);
   let logEntries = 0;
+  // A compaction that had rotated the log but not committed its snapshot: the previous log, whole
+  // (it was flushed before the rotation), comes before the current one.
+  const previousPath = join(dir, PREVIOUS_LOG);
+  const hasPrevious = existsSync(previousPath);
+  if (hasPrevious) {
+    const bytes = readFileSync(previousPath);
+    const problem = checkHeader(bytes, FileKind.Log);
+    if (problem !== undefined) throw headerError(previousPath, problem);
+    const scan = scanEntries(bytes, HEADER_BYTES);
+    for (const e of scan.entries) apply(e);
+    logEntries += scan.entries.length;
+    if (scan.problem !== undefined)
+      problems.push(
+        `${PREVIOUS_LOG} is damaged at byte ${scan.problem.offset} (${scan.problem.reason})`,
+      );
+  }
   let tornBytes = 0;
   let droppedBytes = 0;
   let createLog = false;
@@ -109,7 +125,8 @@ export function recoverDir(
   if (size < HEADER_BYTES) {
     // Without a manifest, a log shorter than its header is one whose creation a crash cut short
     // (nothing was acknowledged from it). With one, the log existed whole: it was lost or cut.
-    if (manifest !== undefined)
+    // A crash between the rotation's two renames leaves no log.bin beside log.prev.bin: nothing lost.
+    if (manifest !== undefined && !hasPrevious)
       problems.push(
         size < 0 ? `${LOG} is missing` : `${LOG} is cut to ${size} bytes (shorter than its header)`,
       );
@@ -120,7 +137,7 @@ export function recoverDir(
     if (problem !== undefined) throw headerError(logPath, problem);
     const scan = scanEntries(bytes, HEADER_BYTES);
     for (const e of scan.entries) apply(e);
-    logEntries = scan.entries.length;
+    logEntries += scan.entries.length;
     if (scan.problem !== undefined) {
       const cut = bytes.length - scan.goodEnd;
       // Torn: the last entry is incomplete (a crash mid-write; never acknowledged). Anything else, a

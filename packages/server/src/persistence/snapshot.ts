@@ -1,46 +1,82 @@
+import { renameSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { Store } from '../store.js';
-import { writeAtomically } from './atomic-file.js';
+import { fsyncDir, writeAtomically } from './atomic-file.js';
 import { FileKind, Op, encodeEntry, header } from './log-format.js';
-import { MANIFEST, checksum, manifestBytes } from './manifest.js';
-
-/** Records and tombstones read from the store per page while a snapshot is written. */
-const EXPORT_PAGE = 10_000;
+import { MANIFEST, manifestBytes } from './manifest.js';
 
 /**
- * Writes the whole store (records and tombstones, with versions) to `snapshot-GENERATION.bin`
- * atomically, then commits it by replacing the manifest. A crash before the manifest's rename finds
- * the old snapshot (the new file is removed as a leftover at the next start), after it the new one;
- * either way with the log, which replays harmlessly over both (an entry never overwrites a newer
- * version).
+ * Records and tombstones written per slice of a snapshot: one slice encodes and writes in a few
+ * milliseconds, then the event loop gets a turn.
  */
-export function writeSnapshot(
+const SLICE = 1000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Writes the whole store (records and tombstones, with versions) to `snapshot-GENERATION.bin` a slice at
+ * a time, yielding to requests between slices, then commits it by replacing the manifest (with
+ * `previousLog: false`). Writes go on meanwhile: each slice reads the store as it is then, at least as
+ * new as when the snapshot began, and every write since the log was rotated is in the new log, so the
+ * snapshot and that log rebuild the store exactly (an entry never overwrites a newer version).
+ * Resolves undefined, leaving nothing behind, when `stop()` says so between slices (a shutdown).
+ */
+export async function writeSnapshot(
   dir: string,
   store: Store,
   generation: number,
-): { file: string; bytes: number; entries: number } {
-  const parts: Buffer[] = [header(FileKind.Snapshot)];
-  let after: string | undefined;
-  let entries = 0;
-  for (;;) {
-    const page = store.export(EXPORT_PAGE, after);
-    for (const e of page.entries) {
-      parts.push(
-        encodeEntry({
-          op: e.value === null ? Op.Delete : Op.Put,
-          key: e.key,
-          value: e.value,
-          version: e.version,
-        }),
-      );
-      entries++;
-    }
-    if (page.cursor === undefined) break;
-    after = page.cursor;
-  }
+  stop: () => boolean,
+): Promise<{ file: string; bytes: number; entries: number } | undefined> {
   const file = `snapshot-${generation}.bin`;
-  const bytes = writeAtomically(dir, file, parts);
+  const temporary = join(dir, `${file}.tmp`);
+  const out = await open(temporary, 'w');
+  let bytes = 0;
+  let crc = 0;
+  let entries = 0;
+  const write = async (parts: Buffer[]): Promise<void> => {
+    for (const p of parts) crc = crc32(p, crc);
+    const { bytesWritten } = await out.writev(parts);
+    bytes += bytesWritten;
+  };
+  try {
+    await write([header(FileKind.Snapshot)]);
+    let after: string | undefined;
+    for (;;) {
+      if (stop()) {
+        await out.close();
+        rmSync(temporary, { force: true });
+        return undefined;
+      }
+      const page = store.export(SLICE, after);
+      await write(
+        page.entries.map((e) =>
+          encodeEntry({
+            op: e.value === null ? Op.Delete : Op.Put,
+            key: e.key,
+            value: e.value,
+            version: e.version,
+          }),
+        ),
+      );
+      entries += page.entries.length;
+      if (page.cursor === undefined) break;
+      after = page.cursor;
+      await nextTurn();
+    }
+    await out.sync();
+    await out.close();
+  } catch (error) {
+    await out.close().catch(() => undefined);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  renameSync(temporary, join(dir, file));
+  fsyncDir(dir);
+  // The commit: a crash before this finds the old snapshot and both logs; after it, this one.
   writeAtomically(dir, MANIFEST, [
-    manifestBytes({ format: 1, generation, snapshot: { file, bytes, crc32: checksum(parts) } }),
+    manifestBytes({ format: 1, generation, snapshot: { file, bytes, crc32: crc } }),
   ]);
   return { file, bytes, entries };
 }
