@@ -53,7 +53,7 @@ export class DataDir {
   private closed = false;
   /** The compaction in the background, while one runs. */
   private compacting: Promise<void> | undefined;
-  /** Set by `close()`: a snapshot being written stops at its next slice. */
+  /** Set by `close()`: no new compaction starts. */
   private stopping = false;
   readonly policy: FsyncPolicy;
   compactions = 0;
@@ -140,7 +140,8 @@ export class DataDir {
   /** Flushes, fsyncs and releases the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
-    // A snapshot being written is abandoned (the logs hold everything it would have).
+    // A snapshot being written is finished first (no new one starts): the next start then replays it
+    // and a short log, not the whole of both logs.
     this.stopping = true;
     await this.flush();
     await this.compacted();
@@ -231,11 +232,7 @@ export class DataDir {
     const dir = this.options.dir;
     const generation = this.generation + 1;
     try {
-      const written = await writeSnapshot(dir, this.store, generation, () => this.stopping);
-      if (written === undefined) {
-        this.logger.info('compaction abandoned for the shutdown; the logs keep its writes');
-        return;
-      }
+      const written = await writeSnapshot(dir, this.store, generation);
       const old = this.snapshotFile;
       this.generation = generation;
       this.snapshotFile = written.file;

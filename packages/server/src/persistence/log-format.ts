@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 // Importing @triekv/protocol also registers its msgpack extension for Float, which entry bodies need.
-import { normalizeVersion, unpackChecked, type Version } from '@triekv/protocol';
-import { Packr } from 'msgpackr';
+import { normalizeVersion, type Version } from '@triekv/protocol';
+import { Packr, Unpackr } from 'msgpackr';
 import { normalizeInt, type Doc } from '@triekv/record';
 
 /**
@@ -39,7 +39,7 @@ const options = {
   int64AsType: 'bigint' as const,
 };
 const packr = new Packr(options);
-const FILE_LIMITS = { maxNesting: 1024, maxItems: Number.MAX_SAFE_INTEGER, maxIntBytes: 1 << 20 };
+const unpackr = new Unpackr({ ...options, structuredClone: false });
 
 /** A file header of the given kind. */
 export function header(kind: FileKind): Buffer {
@@ -124,9 +124,10 @@ function findsValidEntry(bytes: Buffer, from: number): boolean {
 function decodeBody(body: Buffer): LogEntry | undefined {
   let raw: unknown;
   try {
-    // Checked like a frame (no structured-clone references, no foreign extensions), with limits wide
-    // enough for anything a server has accepted: a damaged or planted file cannot make replay hang.
-    raw = unpackChecked(body, 0, body.length, FILE_LIMITS);
+    // No structured-clone references (a planted file cannot make replay expand a tree of 2^depth
+    // nodes). Bodies are checksummed and written by us, so they skip the frame scan (scanMsgpack): it
+    // made a restart of 1M records about twice as slow.
+    raw = unpackr.unpack(body);
   } catch {
     return undefined;
   }

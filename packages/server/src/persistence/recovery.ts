@@ -60,6 +60,7 @@ export function recoverDir(
     else store.delete(entry.key, entry.version);
   };
   let snapshotBytes = 0;
+  let snapshotCrc = 0;
   let logBytes = HEADER_BYTES;
   const leftovers = removeLeftovers(dir, undefined, true);
   if (leftovers.length > 0)
@@ -80,9 +81,10 @@ export function recoverDir(
       const bytes = readFileSync(path);
       const problem = checkHeader(bytes, FileKind.Snapshot);
       if (problem !== undefined) throw headerError(path, problem);
+      snapshotCrc = checksum([bytes]);
       if (
         snapshot.crc32 >= 0 &&
-        (bytes.length !== snapshot.bytes || checksum([bytes]) !== snapshot.crc32)
+        (bytes.length !== snapshot.bytes || snapshotCrc !== snapshot.crc32)
       )
         problems.push(
           `the snapshot ${snapshot.file} does not match the manifest (${bytes.length} bytes, ${snapshot.bytes} listed, or a different checksum)`,
@@ -191,7 +193,7 @@ export function recoverDir(
           : {
               file: snapshotFile,
               bytes: snapshotBytes,
-              crc32: checksum([readFileSync(join(dir, snapshotFile))]),
+              crc32: snapshotCrc,
             },
     }),
   ]);

@@ -21,14 +21,13 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * `previousLog: false`). Writes go on meanwhile: each slice reads the store as it is then, at least as
  * new as when the snapshot began, and every write since the log was rotated is in the new log, so the
  * snapshot and that log rebuild the store exactly (an entry never overwrites a newer version).
- * Resolves undefined, leaving nothing behind, when `stop()` says so between slices (a shutdown).
+ * On a failure the temporary file is removed and nothing is committed.
  */
 export async function writeSnapshot(
   dir: string,
   store: Store,
   generation: number,
-  stop: () => boolean,
-): Promise<{ file: string; bytes: number; entries: number } | undefined> {
+): Promise<{ file: string; bytes: number; entries: number }> {
   const file = `snapshot-${generation}.bin`;
   const temporary = join(dir, `${file}.tmp`);
   const out = await open(temporary, 'w');
@@ -44,11 +43,6 @@ export async function writeSnapshot(
     await write([header(FileKind.Snapshot)]);
     let after: string | undefined;
     for (;;) {
-      if (stop()) {
-        await out.close();
-        rmSync(temporary, { force: true });
-        return undefined;
-      }
       const page = store.export(SLICE, after);
       await write(
         page.entries.map((e) =>

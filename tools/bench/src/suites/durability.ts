@@ -36,6 +36,56 @@ async function putRate(server: ServerProcess): Promise<number> {
   return rate;
 }
 
+/** Loads `count` generated records into the server: PUT_BATCHes of 1000, 8 in flight; seconds taken. */
+async function loadRecords(port: number, count: number): Promise<number> {
+  const client = await RawClient.connect(port);
+  const records = generatedRecords(50_000, 'restart');
+  const start = performance.now();
+  let sent = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  while (sent < count) {
+    const batch: WireRecord[] = [];
+    for (let j = 0; j < 1000 && sent < count; j++, sent++) {
+      const r = records[sent % records.length]!;
+      batch.push({ key: `key${sent + 1}`, value: r.value, version: [1, 0, 'bench'] });
+    }
+    const p = client.request({ type: 'PUT_BATCH', records: batch });
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    if (inFlight.size >= 8) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  client.destroy();
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * A GET every 5 ms on a connection of its own while `during` runs: the replies' latencies (ms), to see
+ * whether the server ever stops answering (a compaction that blocks it shows as a long one).
+ */
+async function probeDuring(
+  port: number,
+  during: Promise<unknown>,
+): Promise<{ max: number; p99: number }> {
+  const probe = await RawClient.connect(port);
+  const latencies: number[] = [];
+  let done = false;
+  void during.finally(() => (done = true));
+  while (!done) {
+    const sent = performance.now();
+    await probe.request({ type: 'GET', key: 'key1' });
+    latencies.push(performance.now() - sent);
+    const wait = 5 - (performance.now() - sent);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  probe.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    max: latencies[latencies.length - 1] ?? 0,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+  };
+}
+
 async function stop(server: ServerProcess): Promise<void> {
   server.kill('SIGTERM');
   await server.exited;
@@ -63,28 +113,23 @@ export async function runDurabilityBench(): Promise<void> {
       console.error(`durability: PUT with ${mode} done`);
     }
 
+    // A GET probe every 5 ms while RESTART_RECORDS load, in memory and into a data directory (which
+    // compacts several times on the way): the durable server must go on answering.
+    const probes: Record<string, { max: number; p99: number }> = {};
+    for (const mode of ['memory', 'durable']) {
+      const args = ['--log-level', 'silent', ...(mode === 'memory' ? [] : ['--data-dir', fresh()])];
+      const server = await startServerProcess(args);
+      const load = loadRecords(server.port, RESTART_RECORDS);
+      probes[mode] = await probeDuring(server.port, load);
+      await load;
+      await stop(server);
+      console.error(`durability: GET probe during a load (${mode}) done`);
+    }
+
     // Restart: load RESTART_RECORDS over the network (PUT_BATCH of 1000, 8 in flight), then restart.
     const dir = fresh();
     const server = await startServerProcess(['--log-level', 'silent', '--data-dir', dir]);
-    const client = await RawClient.connect(server.port);
-    const records = generatedRecords(50_000, 'restart');
-    const loadStart = performance.now();
-    let sent = 0;
-    const inFlight = new Set<Promise<unknown>>();
-    while (sent < RESTART_RECORDS) {
-      const batch: WireRecord[] = [];
-      for (let j = 0; j < 1000 && sent < RESTART_RECORDS; j++, sent++) {
-        const r = records[sent % records.length]!;
-        batch.push({ key: `key${sent + 1}`, value: r.value, version: [1, 0, 'bench'] });
-      }
-      const p = client.request({ type: 'PUT_BATCH', records: batch });
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-      if (inFlight.size >= 8) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    const loadSeconds = (performance.now() - loadStart) / 1000;
-    client.destroy();
+    const loadSeconds = await loadRecords(server.port, RESTART_RECORDS);
     await stop(server);
     const restartStart = performance.now();
     const restarted = await startServerProcess(['--log-level', 'silent', '--data-dir', dir]);
@@ -123,8 +168,24 @@ export async function runDurabilityBench(): Promise<void> {
         ],
       ],
     );
+    const ratio = probes.durable!.max / Math.max(probes.memory!.max, 1e-9);
+    printTable(
+      `GET latency (ms) of a probe every 5 ms while ${RESTART_RECORDS.toLocaleString('en-US')} records load (PUT_BATCH of 1000, 8 in flight); ratio = durable / in-memory`,
+      ['server', 'max ms', 'p99 ms', 'max ratio', 'target', 'pass'],
+      [
+        ['in memory', probes.memory!.max, probes.memory!.p99, '', '', ''],
+        [
+          '--data-dir (compacting in the background)',
+          probes.durable!.max,
+          probes.durable!.p99,
+          `${ratio.toFixed(2)}x`,
+          '<= 2x',
+          ratio <= 2 ? 'yes' : 'NO',
+        ],
+      ],
+    );
     console.log(
-      `\nwrote ${writeResults('durability', { rates, restartRecords: RESTART_RECORDS, loadSeconds, restartSeconds })}`,
+      `\nwrote ${writeResults('durability', { rates, probes, restartRecords: RESTART_RECORDS, loadSeconds, restartSeconds })}`,
     );
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
