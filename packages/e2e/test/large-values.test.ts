@@ -1,30 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '@triekv/broker';
 import { DEFAULT_MAX_FRAME_SIZE } from '@triekv/protocol';
-import { startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
+import {
+  runBin,
+  startServerProcess,
+  waitFor,
+  type BinRun,
+  type ServerProcess,
+} from '@triekv/test-utils';
 
-const BIN = join(__dirname, '..', '..', 'kv-broker', 'bin', 'kv-broker.js');
-
-function kvBroker(
-  args: string[],
-  stdin: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const kvBroker = (args: string[], stdin: string): Promise<BinRun> =>
+  runBin('kv-broker', args, { stdin });
 
 /** A record line whose document holds `size` characters of text, under `inner.text`. */
 const line = (key: string, size: number, fill: string): string =>

@@ -2,30 +2,21 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
+import {
+  runBin,
+  startServerProcess,
+  waitFor,
+  type BinRun,
+  type ServerProcess,
+} from '@triekv/test-utils';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const bin = (app: string): string => join(ROOT, 'packages', app, 'bin', `${app}.js`);
 
-function runApp(
-  app: string,
+const runApp = (
+  app: 'kv-server' | 'kv-broker' | 'kv-gen',
   args: string[],
   stdin = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin(app), ...args], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+): Promise<BinRun> => runBin(app, args, { stdin, cwd: ROOT });
 
 /** The words of a shell command line (double-quoted words may hold spaces). */
 const words = (line: string): string[] =>

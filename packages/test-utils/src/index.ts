@@ -23,3 +23,4 @@ export {
 export { waitFor } from './wait-for.js';
 export { startMuteServer, type MuteServer } from './mute-server.js';
 export { seededRandom } from './random.js';
+export { runBin, type BinRun } from './run-bin.js';
