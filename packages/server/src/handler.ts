@@ -10,14 +10,16 @@ import {
   type WireRecord,
 } from '@triekv/protocol';
 import type { Value } from '@triekv/record';
-import { Op, type LogEntry } from './persistence/log-format.js';
 import type { Store } from './store.js';
 
 /** What the handler needs besides the request: the store, the limits, and how to describe the server. */
 export interface HandlerContext {
   store: Store;
-  /** Called with every applied write, before its reply is sent (the data directory's log). */
-  journal?: (entry: LogEntry) => void;
+  /**
+   * Called with every applied write (the key and the packed record now stored, a tombstone for a
+   * delete) before its reply is sent: the data directory's log.
+   */
+  journal?: (key: string, record: string) => void;
   maxKeyLength: number;
   /** Most keys in one document (at any depth). */
   maxDocKeys: number;
@@ -77,8 +79,9 @@ function checkBatch(request: PutBatchRequest, ctx: HandlerContext): Reply | unde
 
 /** Stores one record of a batch (and journals it); whether it was applied. */
 function applyRecord(r: WireRecord, ctx: HandlerContext): boolean {
-  if (!ctx.store.put(r.key, r.value, r.version).applied) return false;
-  ctx.journal?.({ op: Op.Put, key: r.key, value: r.value, version: r.version });
+  const result = ctx.store.put(r.key, r.value, r.version);
+  if (!result.applied) return false;
+  ctx.journal?.(r.key, result.record as string);
   return true;
 }
 
@@ -153,13 +156,7 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
       const future = futureVersion(request.key, request.version, ctx);
       if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
       const result = ctx.store.put(request.key, request.value, request.version);
-      if (result.applied)
-        ctx.journal?.({
-          op: Op.Put,
-          key: request.key,
-          value: request.value,
-          version: request.version,
-        });
+      if (result.applied) ctx.journal?.(request.key, result.record as string);
       return { type: 'OK', id, applied: result.applied, version: result.version };
     }
     case 'PUT_BATCH': {
@@ -175,8 +172,7 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
       const future = futureVersion(request.key, request.version, ctx);
       if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
       const result = ctx.store.delete(request.key, request.version);
-      if (result.applied)
-        ctx.journal?.({ op: Op.Delete, key: request.key, value: null, version: request.version });
+      if (result.applied) ctx.journal?.(request.key, result.record as string);
       if (!result.existed && result.applied)
         return { type: 'NOT_FOUND', id, version: request.version };
       return { type: 'OK', id, applied: result.applied, version: result.version };

@@ -142,6 +142,32 @@ export function isLive(packed: string): boolean {
   return packed.charCodeAt(0) === LIVE;
 }
 
+/** Where a varint at `at` that ends before `end` ends, or -1 when it runs past `end` (or past 2^53). */
+function boundedVarintEnd(packed: string, at: number, end: number): number {
+  for (let i = 0; i < 8 && at < end; i++, at++) if (packed.charCodeAt(at) < 0x80) return at + 1;
+  return -1;
+}
+
+/**
+ * Whether `packed` has a record's envelope: a kind, a version whose parts lie inside it, and for a
+ * document a header whose end is the string's end. What recovery checks of a record a log or snapshot
+ * holds (each entry is checksummed too): reading a record never runs past its end.
+ */
+export function isPackedRecord(packed: string): boolean {
+  const end = packed.length;
+  const kind = packed.charCodeAt(0);
+  if (kind !== TOMBSTONE && kind !== LIVE) return false;
+  const counter = boundedVarintEnd(packed, 1, end);
+  const node = counter < 0 ? -1 : boundedVarintEnd(packed, counter, end);
+  const text = node < 0 ? -1 : boundedVarintEnd(packed, node, end);
+  if (text < 0) return false;
+  const docAt = text + readVarint(packed, node);
+  if (kind === TOMBSTONE) return docAt === end;
+  if (docAt + 2 * NUM > end) return false;
+  const entriesEnd = readNum(packed, docAt);
+  return entriesEnd >= docAt + 2 * NUM && entriesEnd <= end && readNum(packed, docAt + NUM) === end;
+}
+
 /** Where the counter starts (after the kind and the wall time). */
 function counterAt(packed: string): number {
   return varintEnd(packed, 1);

@@ -383,9 +383,9 @@ export class KvServer {
     );
     this.dataDir = dataDir;
     this.recovery = recovery;
-    this.ctx.journal = (entry) => {
+    this.ctx.journal = (key, record) => {
       this.written++;
-      dataDir.append(entry);
+      dataDir.append({ key, record });
     };
     this.ctx.durability = { written: () => this.written, sync: () => dataDir.sync() };
     this.ctx.log.info(

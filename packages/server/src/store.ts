@@ -17,6 +17,8 @@ export interface WriteResult {
   version: Version;
   /** For deletes: whether a live record was there. */
   existed: boolean;
+  /** The packed record now stored, when the write was applied (what the log keeps). */
+  record?: string;
 }
 
 /** A read: the value and its version, or a miss with the tombstone's version if the key was deleted. */
@@ -61,8 +63,9 @@ export class Store {
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (!existed) this.liveCount++;
-    this.records.set(key, packRecord(doc, version));
-    return { applied: true, version, existed };
+    const record = packRecord(doc, version);
+    this.records.set(key, record);
+    return { applied: true, version, existed, record };
   }
 
   /** Deletes `key` at `version`, leaving a tombstone; ignored when a newer version is stored. */
@@ -72,8 +75,23 @@ export class Store {
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (existed) this.liveCount--;
-    this.records.set(key, packRecord(null, version));
-    return { applied: true, version, existed };
+    const record = packRecord(null, version);
+    this.records.set(key, record);
+    return { applied: true, version, existed, record };
+  }
+
+  /**
+   * Puts back a packed record (a document or a tombstone) as a log or snapshot holds it, unless a newer
+   * (or the same) version is stored; whether it was applied. For recovery: nothing is unpacked.
+   */
+  restore(key: string, record: string): boolean {
+    const current = this.records.get(key);
+    if (current !== undefined && compareToPacked(current, packedVersion(record)) >= 0) return false;
+    const wasLive = current !== undefined && isLive(current);
+    const live = isLive(record);
+    if (live !== wasLive) this.liveCount += live ? 1 : -1;
+    this.records.set(key, record);
+    return true;
   }
 
   /** The whole record under `key`. */
@@ -142,6 +160,20 @@ export class Store {
       bytes += cost;
     }
     return { keys };
+  }
+
+  /**
+   * Packed records and tombstones in key order, at most `limit` after `after` (for snapshots: nothing is
+   * unpacked); `cursor` when more may follow.
+   */
+  exportRecords(limit: number, after?: string): { entries: [string, string][]; cursor?: string } {
+    const entries: [string, string][] = [];
+    for (const entry of this.records.entries('', after === undefined ? undefined : { after })) {
+      if (entries.length === limit)
+        return { entries, cursor: (entries[limit - 1] as [string, string])[0] };
+      entries.push(entry);
+    }
+    return { entries };
   }
 
   /** Records and tombstones with versions, in key order, for repair; `cursor` when more may follow. */

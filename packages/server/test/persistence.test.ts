@@ -15,7 +15,7 @@ import pino from 'pino';
 import { DataDir, DataDirError, Store } from '@triekv/server';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { Version } from '@triekv/protocol';
-import { Op } from '../src/persistence/log-format.js';
+import { encodeEntry, encodeLegacyEntry } from '../src/persistence/log-format.js';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
 const v = (wall: number): Version => [wall, 0, 'n'];
@@ -46,8 +46,17 @@ async function openDir(
 
 /** Applies a write to the store and the log, as the server does. */
 function put(dataDir: DataDir, store: Store, key: string, text: string, version: Version): void {
-  if (store.put(key, doc(text), version).applied)
-    dataDir.append({ op: Op.Put, key, value: doc(text), version });
+  putDoc(dataDir, store, key, doc(text), version);
+}
+
+function putDoc(dataDir: DataDir, store: Store, key: string, value: Doc, version: Version): void {
+  const result = store.put(key, value, version);
+  if (result.applied) dataDir.append({ key, record: result.record as string });
+}
+
+function remove(dataDir: DataDir, store: Store, key: string, version: Version): void {
+  const result = store.delete(key, version);
+  if (result.applied) dataDir.append({ key, record: result.record as string });
 }
 
 const shown = (store: Store, key: string): string => {
@@ -67,8 +76,7 @@ describe('data directory', () => {
     const { dataDir, store } = await openDir(dir);
     put(dataDir, store, 'a', '{ "x" : 17.0 ; "big" : 123456789012345678901 }', v(1));
     put(dataDir, store, 'b', '{ "y" : 1 }', v(1));
-    store.delete('b', v(2));
-    dataDir.append({ op: Op.Delete, key: 'b', value: null, version: v(2) });
+    remove(dataDir, store, 'b', v(2));
     await dataDir.sync();
     await dataDir.close();
     const again = await openDir(dir);
@@ -161,7 +169,7 @@ describe('data directory', () => {
     bytes[3] = 99;
     writeFileSync(log, bytes);
     await expect(openDir(dir)).rejects.toThrow(
-      /written by a newer triekv \(format 99; this server reads format 1\)/,
+      /written by a newer triekv \(format 99; this server reads format 2\)/,
     );
     writeFileSync(log, 'hello, world');
     await expect(openDir(dir)).rejects.toThrow(/not a triekv data file/);
@@ -178,8 +186,7 @@ describe('data directory', () => {
     const { dataDir, store } = await openDir(dir, { minCompactBytes: 1 << 20, fsync: 'off' });
     const value = doc('{ "name" : "abcdef" ; "n" : 12 ; "inner" : { "x" : 1.5 } }');
     for (let i = 0; i < 200_000; i++) {
-      store.put(`key${i}`, value, v(i + 1));
-      dataDir.append({ op: Op.Put, key: `key${i}`, value, version: v(i + 1) });
+      putDoc(dataDir, store, `key${i}`, value, v(i + 1));
     }
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
@@ -204,8 +211,7 @@ describe('data directory', () => {
     const { dataDir, store } = await openDir(dir, { minCompactBytes: 1 << 16, fsync: 'off' });
     const value = doc('{ "n" : 1 ; "s" : "some text" }');
     for (let i = 0; i < 50_000; i++) {
-      store.put(`key${i}`, value, v(i + 1));
-      dataDir.append({ op: Op.Put, key: `key${i}`, value, version: v(i + 1) });
+      putDoc(dataDir, store, `key${i}`, value, v(i + 1));
     }
     await dataDir.sync(); // starts the compaction
     await dataDir.close(); // at once, while it writes
@@ -222,8 +228,7 @@ describe('data directory', () => {
     for (let round = 0; round < 40; round++) {
       for (let i = 0; i < 25; i++)
         put(dataDir, store, `k${i}`, `{ "round" : ${round} }`, v(round + 1));
-      store.delete('gone', v(round + 1));
-      dataDir.append({ op: Op.Delete, key: 'gone', value: null, version: v(round + 1) });
+      remove(dataDir, store, 'gone', v(round + 1));
       syncs.push(dataDir.sync());
       if (round % 5 === 4) {
         // Acknowledged writes come back before a compaction finishes: the next rounds race it.
@@ -246,5 +251,68 @@ describe('data directory', () => {
     for (let i = 0; i < 25; i++) expect(shown(again.store, `k${i}`)).toBe('{ "round" : 39 }');
     expect(shown(again.store, 'gone')).toBe('missing @40');
     await again.dataDir.close();
+  });
+
+  it('keeps text beyond Latin-1 exact (two bytes per unit) beside one-byte records', async () => {
+    const { dataDir, store } = await openDir(dir);
+    put(dataDir, store, 'latin', '{ "s" : "café" }', v(1));
+    put(dataDir, store, 'wide', '{ "s" : "日本語 😀" ; "n" : 300 }', v(1));
+    put(dataDir, store, 'ключ', '{ "x" : -1.5 }', v(1));
+    await dataDir.sync();
+    await dataDir.close();
+    const again = await openDir(dir);
+    expect(shown(again.store, 'latin')).toBe('{ "s" : "café" }');
+    expect(shown(again.store, 'wide')).toBe('{ "s" : "日本語 😀" ; "n" : 300 }');
+    expect(shown(again.store, 'ключ')).toBe('{ "x" : -1.5 }');
+    await again.dataDir.close();
+  });
+
+  it('reads a format 1 directory (msgpack entries) and marks its log as format 2', async () => {
+    // As a server before format 2 left it: no manifest, snapshot.bin and log.bin of format 1 entries.
+    const format1 = (kind: number, entries: Buffer[]): Buffer => {
+      const head = Buffer.from([0x54, 0x4b, 0x56, 1, 0, 0, 0, kind]);
+      return Buffer.concat([head, ...entries]);
+    };
+    writeFileSync(
+      join(dir, 'snapshot.bin'),
+      format1(2, [
+        encodeLegacyEntry({
+          op: 1,
+          key: 'a',
+          value: doc('{ "x" : 17.0 ; "big" : 123456789012345678901 }'),
+          version: v(1),
+        }),
+        encodeLegacyEntry({ op: 1, key: 'b', value: doc('{ "y" : 1 }'), version: v(1) }),
+      ]),
+    );
+    writeFileSync(
+      join(dir, 'log.bin'),
+      format1(1, [
+        encodeLegacyEntry({ op: 2, key: 'b', value: null, version: v(2) }),
+        encodeLegacyEntry({ op: 1, key: 'c', value: doc('{ "z" : "zz" }'), version: v(3) }),
+      ]),
+    );
+    const { dataDir, store } = await openDir(dir);
+    expect(shown(store, 'a')).toBe('{ "x" : 17.0 ; "big" : 123456789012345678901 }');
+    expect(shown(store, 'b')).toBe('missing @2');
+    expect(shown(store, 'c')).toBe('{ "z" : "zz" }');
+    expect(readFileSync(join(dir, 'log.bin'))[3]).toBe(2);
+    put(dataDir, store, 'd', '{ "w" : 4 }', v(4));
+    await dataDir.sync();
+    await dataDir.close();
+    const again = await openDir(dir);
+    expect(again.store.size).toBe(3);
+    expect(shown(again.store, 'd')).toBe('{ "w" : 4 }');
+    await again.dataDir.close();
+  });
+
+  it('refuses a logged record whose checksum holds but whose envelope does not', async () => {
+    const { dataDir } = await openDir(dir);
+    await dataDir.close();
+    // A record string that claims a node name running past its end.
+    const bad = encodeEntry({ key: 'k', record: String.fromCharCode(1, 5, 0, 90, 65) });
+    writeFileSync(join(dir, 'log.bin'), Buffer.concat([readFileSync(join(dir, 'log.bin')), bad]));
+    const error = await openDir(dir).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/log.bin is corrupt at byte 8 \(undecodable entry/);
   });
 });

@@ -71,7 +71,7 @@ describe('Store', () => {
   it('leaves tombstones that hide the record and block older writes', () => {
     const store = new Store();
     store.put('k', doc('{ "v" : 1 }'), v(1));
-    expect(store.delete('k', v(2))).toEqual({ applied: true, version: v(2), existed: true });
+    expect(store.delete('k', v(2))).toMatchObject({ applied: true, version: v(2), existed: true });
     expect(store.get('k')).toEqual({ found: false, version: v(2) });
     expect(store.size).toBe(0);
     expect(store.tombstones).toBe(1);
@@ -84,7 +84,11 @@ describe('Store', () => {
     // A delete older than the record is ignored.
     expect(store.delete('k', v(2))).toMatchObject({ applied: false, existed: true });
     // Deleting a key never seen still records the tombstone.
-    expect(store.delete('never', v(5))).toEqual({ applied: true, version: v(5), existed: false });
+    expect(store.delete('never', v(5))).toMatchObject({
+      applied: true,
+      version: v(5),
+      existed: false,
+    });
     expect(store.put('never', doc('{}'), v(4)).applied).toBe(false);
   });
 
@@ -149,5 +153,26 @@ describe('Store', () => {
         version === undefined ? { found } : { found, version },
       );
     }
+  });
+
+  it('restores packed records as a log holds them, newest version winning', () => {
+    const source = new Store();
+    const record = (k: string): string =>
+      source.exportRecords(10).entries.find(([key]) => key === k)?.[1] as string;
+    source.put('a', doc('{ "v" : 1 }'), v(1));
+    const a1 = record('a');
+    source.put('a', doc('{ "v" : 2 }'), v(2));
+    const a2 = record('a');
+    source.delete('a', v(3));
+    const gone = record('a');
+    const store = new Store();
+    expect(store.restore('a', a2)).toBe(true);
+    expect(store.restore('a', a1)).toBe(false); // older
+    expect(store.restore('a', a2)).toBe(false); // the same
+    expect(store.get('a')).toEqual({ found: true, value: doc('{ "v" : 2 }'), version: v(2) });
+    expect(store.size).toBe(1);
+    expect(store.restore('a', gone)).toBe(true);
+    expect(store.get('a')).toEqual({ found: false, version: v(3) });
+    expect([store.size, store.tombstones]).toEqual([0, 1]);
   });
 });

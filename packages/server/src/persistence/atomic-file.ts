@@ -27,8 +27,19 @@ export function writeAtomically(dir: string, name: string, parts: Buffer[]): num
   return bytes;
 }
 
-export /** Cuts `path` to `length` bytes, durably. */
-function truncate(path: string, length: number): void {
+/** Writes `bytes` over the file's own bytes at `offset`, durably. */
+export function overwrite(path: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Cuts `path` to `length` bytes, durably. */
+export function truncate(path: string, length: number): void {
   const fd = openSync(path, 'r+');
   try {
     ftruncateSync(fd, length);

@@ -3,14 +3,21 @@ import { crc32 } from 'node:zlib';
 import { normalizeVersion, type Version } from '@triekv/protocol';
 import { Packr, Unpackr } from 'msgpackr';
 import { normalizeInt, type Doc } from '@triekv/record';
+import { isPackedRecord, packRecord } from '../packed.js';
 
 /**
  * The on-disk format shared by the log and snapshots: a 8-byte header (`TKV` magic, a format version byte,
- * and a u32 file kind), then entries `[u32 length][u32 crc32 of body][body]`, the body a msgpack array
- * `[op, key, value | nil, [wall, counter, node]]`. Length and checksum make a torn or corrupt entry
- * detectable; the format version lets a newer server refuse to misread an older one's files and back.
+ * and a u32 file kind), then entries `[u32 length][u32 crc32 of body][body]`. Length and checksum make a
+ * torn or corrupt entry detectable; the format version lets a newer server refuse to misread an older
+ * one's files and back.
+ *
+ * Format 2 bodies hold the record as the store keeps it (`packRecord`'s string, version and tombstone
+ * included), so a write is logged without being encoded again and a restart puts records back without
+ * decoding them: `[1][encoding: 0 latin1, 1 utf16le][u32 key bytes][key, UTF-8][record units]`, the
+ * record in one byte per unit when every unit is below 256 (a record of Latin-1 text), else two.
+ * Format 1 bodies (still read) are a msgpack array `[op, key, value | nil, [wall, counter, node]]`.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const HEADER_BYTES = 8;
 export const ENTRY_HEAD = 8;
 const MAGIC = [0x54, 0x4b, 0x56]; // "TKV"
@@ -19,19 +26,32 @@ const MAGIC = [0x54, 0x4b, 0x56]; // "TKV"
 export const FileKind = { Log: 1, Snapshot: 2 } as const;
 export type FileKind = (typeof FileKind)[keyof typeof FileKind];
 
-/** Entry operations. */
+/** Format 1 entry operations. */
 export const Op = { Put: 1, Delete: 2 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-/** One change: a record written at a version, or deleted at one (a tombstone). */
+/** The first byte of a format 2 body (a format 1 body starts with a msgpack array, 0x94). */
+const PACKED_BODY = 1;
+const LATIN1 = 0;
+const UTF16 = 1;
+/** Bytes of a format 2 body before the key. */
+const PACKED_HEAD = 6;
+
+/** One change: the packed record (a document or a tombstone, with its version) stored under `key`. */
 export interface LogEntry {
+  key: string;
+  record: string;
+}
+
+/** A format 1 body's fields. */
+interface LegacyEntry {
   op: Op;
   key: string;
   value: Doc | null;
   version: Version;
 }
 
-// The same options as the wire codec (so Float and bigints survive), used for the entry bodies.
+// The same options as the wire codec (so Float and bigints survive), used for format 1 bodies.
 const options = {
   useRecords: false,
   mapsAsObjects: false,
@@ -63,8 +83,33 @@ export function checkHeader(bytes: Buffer, kind: FileKind): string | undefined {
   return undefined;
 }
 
-/** One entry, framed and checksummed. */
+/** Whether every code unit of `text` is below 256 (it can be stored in one byte per unit). */
+function oneByte(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
+/** One entry, framed and checksummed (format 2). */
 export function encodeEntry(entry: LogEntry): Buffer {
+  const { key, record } = entry;
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  const latin1 = oneByte(record);
+  const recordBytes = latin1 ? record.length : record.length * 2;
+  const length = PACKED_HEAD + keyBytes + recordBytes;
+  const out = Buffer.allocUnsafe(ENTRY_HEAD + length);
+  out.writeUInt32BE(length, 0);
+  out[ENTRY_HEAD] = PACKED_BODY;
+  out[ENTRY_HEAD + 1] = latin1 ? LATIN1 : UTF16;
+  out.writeUInt32BE(keyBytes, ENTRY_HEAD + 2);
+  const keyAt = ENTRY_HEAD + PACKED_HEAD;
+  out.write(key, keyAt, keyBytes, 'utf8');
+  out.write(record, keyAt + keyBytes, recordBytes, latin1 ? 'latin1' : 'utf16le');
+  out.writeUInt32BE(crc32(out.subarray(ENTRY_HEAD)), 4);
+  return out;
+}
+
+/** A format 1 entry (for tests of reading older directories). */
+export function encodeLegacyEntry(entry: LegacyEntry): Buffer {
   const body = packr.pack([entry.op, entry.key, entry.value, entry.version]);
   const out = Buffer.allocUnsafe(ENTRY_HEAD + body.length);
   out.writeUInt32BE(body.length, 0);
@@ -75,7 +120,8 @@ export function encodeEntry(entry: LogEntry): Buffer {
 
 /** What reading entries from a buffer found. */
 export interface ScanResult {
-  entries: LogEntry[];
+  /** Good entries read (each was passed to the callback). */
+  count: number;
   /** Offset just past the last good entry. */
   goodEnd: number;
   /** Set when bytes after `goodEnd` are not a complete, valid entry. */
@@ -86,13 +132,20 @@ export interface ScanResult {
   problem?: { offset: number; reason: string; incomplete: boolean; laterValidEntry: boolean };
 }
 
-/** Reads the entries of `bytes` from `start`, stopping at the first one that is torn or corrupt. */
-export function scanEntries(bytes: Buffer, start: number): ScanResult {
-  const entries: LogEntry[] = [];
+/**
+ * Reads the entries of `bytes` from `start`, passing each to `onEntry` as it goes (none is kept), and
+ * stops at the first one that is torn or corrupt.
+ */
+export function scanEntries(
+  bytes: Buffer,
+  start: number,
+  onEntry: (key: string, record: string) => void,
+): ScanResult {
+  let count = 0;
   let at = start;
   while (at < bytes.length) {
     const bad = (reason: string, incomplete = false): ScanResult => ({
-      entries,
+      count,
       goodEnd: at,
       problem: { offset: at, reason, incomplete, laterValidEntry: findsValidEntry(bytes, at + 1) },
     });
@@ -104,10 +157,11 @@ export function scanEntries(bytes: Buffer, start: number): ScanResult {
     if (crc32(body) !== bytes.readUInt32BE(at + 4)) return bad('checksum mismatch');
     const entry = decodeBody(body);
     if (entry === undefined) return bad('undecodable entry');
-    entries.push(entry);
+    onEntry(entry.key, entry.record);
+    count++;
     at += ENTRY_HEAD + length;
   }
-  return { entries, goodEnd: at };
+  return { count, goodEnd: at };
 }
 
 /** Whether any position from `from` on starts a complete entry with a valid checksum. */
@@ -122,6 +176,25 @@ function findsValidEntry(bytes: Buffer, from: number): boolean {
 }
 
 function decodeBody(body: Buffer): LogEntry | undefined {
+  return body[0] === PACKED_BODY ? decodePacked(body) : decodeLegacy(body);
+}
+
+/** A format 2 body: the key and the record as the store keeps it. */
+function decodePacked(body: Buffer): LogEntry | undefined {
+  if (body.length < PACKED_HEAD) return undefined;
+  const encoding = body[1];
+  const keyBytes = body.readUInt32BE(2);
+  const recordAt = PACKED_HEAD + keyBytes;
+  if (recordAt > body.length) return undefined;
+  if (encoding !== LATIN1 && (encoding !== UTF16 || (body.length - recordAt) % 2 !== 0))
+    return undefined;
+  const key = body.toString('utf8', PACKED_HEAD, recordAt);
+  const record = body.toString(encoding === LATIN1 ? 'latin1' : 'utf16le', recordAt);
+  return isPackedRecord(record) ? { key, record } : undefined;
+}
+
+/** A format 1 body: decoded and packed as a write of it would have been. */
+function decodeLegacy(body: Buffer): LogEntry | undefined {
   let raw: unknown;
   try {
     // No structured-clone references (a planted file cannot make replay expand a tree of 2^depth
@@ -137,12 +210,7 @@ function decodeBody(body: Buffer): LogEntry | undefined {
   if (op === Op.Put && !(value instanceof Map)) return undefined;
   const v = normalizeVersion(version);
   if (v === undefined) return undefined;
-  return {
-    op,
-    key,
-    value: op === Op.Put ? normalizeDoc(value as Doc) : null,
-    version: v,
-  };
+  return { key, record: packRecord(op === Op.Put ? normalizeDoc(value as Doc) : null, v) };
 }
 
 /** Bigints that fit a number come back as numbers, as they went in. */

@@ -2,17 +2,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.js';
-import { truncate, writeAtomically } from './atomic-file.js';
+import { overwrite, truncate, writeAtomically } from './atomic-file.js';
 import { DataDirError } from './errors.js';
 import { LEGACY_SNAPSHOT, LOG, PREVIOUS_LOG } from './files.js';
 import {
   FileKind,
+  FORMAT_VERSION,
   HEADER_BYTES,
-  Op,
   checkHeader,
   header,
   scanEntries,
-  type LogEntry,
 } from './log-format.js';
 import {
   MANIFEST,
@@ -54,10 +53,10 @@ export function recoverDir(
   store: Store,
   logger: Logger,
 ): RecoveredDir {
-  const apply = (entry: LogEntry): void => {
-    if (entry.op === Op.Put)
-      store.put(entry.key, entry.value as NonNullable<LogEntry['value']>, entry.version);
-    else store.delete(entry.key, entry.version);
+  // Records go back as the log holds them, packed: nothing is decoded. An entry never overwrites a
+  // newer version, so replaying the snapshot and then both logs rebuilds the store exactly.
+  const apply = (key: string, record: string): void => {
+    store.restore(key, record);
   };
   let snapshotBytes = 0;
   let snapshotCrc = 0;
@@ -89,13 +88,12 @@ export function recoverDir(
         problems.push(
           `the snapshot ${snapshot.file} does not match the manifest (${bytes.length} bytes, ${snapshot.bytes} listed, or a different checksum)`,
         );
-      const scan = scanEntries(bytes, HEADER_BYTES);
+      const scan = scanEntries(bytes, HEADER_BYTES, apply);
       if (scan.problem !== undefined)
         problems.push(
           `the snapshot ${snapshot.file} is corrupt at byte ${scan.problem.offset} (${scan.problem.reason})`,
         );
-      for (const e of scan.entries) apply(e);
-      snapshotEntries = scan.entries.length;
+      snapshotEntries = scan.count;
       snapshotBytes = bytes.length;
       snapshotFile = snapshot.file;
     }
@@ -111,9 +109,8 @@ export function recoverDir(
     const bytes = readFileSync(previousPath);
     const problem = checkHeader(bytes, FileKind.Log);
     if (problem !== undefined) throw headerError(previousPath, problem);
-    const scan = scanEntries(bytes, HEADER_BYTES);
-    for (const e of scan.entries) apply(e);
-    logEntries += scan.entries.length;
+    const scan = scanEntries(bytes, HEADER_BYTES, apply);
+    logEntries += scan.count;
     if (scan.problem !== undefined)
       problems.push(
         `${PREVIOUS_LOG} is damaged at byte ${scan.problem.offset} (${scan.problem.reason})`,
@@ -123,6 +120,7 @@ export function recoverDir(
   let droppedBytes = 0;
   let createLog = false;
   let cutAt: number | undefined;
+  let olderFormat = false;
   const size = existsSync(logPath) ? statSync(logPath).size : -1;
   if (size < HEADER_BYTES) {
     // Without a manifest, a log shorter than its header is one whose creation a crash cut short
@@ -137,9 +135,9 @@ export function recoverDir(
     const bytes = readFileSync(logPath);
     const problem = checkHeader(bytes, FileKind.Log);
     if (problem !== undefined) throw headerError(logPath, problem);
-    const scan = scanEntries(bytes, HEADER_BYTES);
-    for (const e of scan.entries) apply(e);
-    logEntries += scan.entries.length;
+    olderFormat = (bytes[3] as number) < FORMAT_VERSION;
+    const scan = scanEntries(bytes, HEADER_BYTES, apply);
+    logEntries += scan.count;
     if (scan.problem !== undefined) {
       const cut = bytes.length - scan.goodEnd;
       // Torn: the last entry is incomplete (a crash mid-write; never acknowledged). Anything else, a
@@ -182,6 +180,9 @@ export function recoverDir(
   // leaves the directory as it found it.
   if (createLog) writeAtomically(dir, LOG, [header(FileKind.Log)]);
   if (cutAt !== undefined) truncate(logPath, cutAt);
+  // A log of an older format gets entries of this one appended: its header says so, so that an older
+  // server refuses it as newer rather than misread it (this server reads both kinds of entry).
+  if (olderFormat) overwrite(logPath, 3, Buffer.from([FORMAT_VERSION]));
   // The manifest now describes the directory as it is (an older directory gets one here).
   writeAtomically(dir, MANIFEST, [
     manifestBytes({

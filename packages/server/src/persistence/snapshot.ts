@@ -4,21 +4,21 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Store } from '../store.js';
 import { fsyncDir, writeAtomically } from './atomic-file.js';
-import { FileKind, Op, encodeEntry, header } from './log-format.js';
+import { FileKind, encodeEntry, header } from './log-format.js';
 import { MANIFEST, manifestBytes } from './manifest.js';
 
+/** Records and tombstones read from the store at a time (a page of its trie). */
+const PAGE = 1000;
 /**
- * Records and tombstones written per slice of a snapshot: one slice encodes and writes in a few
- * milliseconds, then the event loop gets a turn.
+ * How long a snapshot works before the event loop gets a turn: pages are written until this much
+ * time has passed, so a snapshot keeps pace with writes without delaying a request by more.
  */
-const SLICE = 1000;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const SLICE_MS = 4;
 
 /**
- * Writes the whole store (records and tombstones, with versions) to `snapshot-GENERATION.bin` a slice at
- * a time, yielding to requests between slices, then commits it by replacing the manifest (with
- * `previousLog: false`). Writes go on meanwhile: each slice reads the store as it is then, at least as
+ * Writes the whole store (records and tombstones, packed, with versions) to `snapshot-GENERATION.bin` a
+ * slice at a time (pages are read for `SLICE_MS`, then written while requests are served), then commits
+ * it by replacing the manifest. Writes go on meanwhile: each slice reads the store as it is then, at least as
  * new as when the snapshot began, and every write since the log was rotated is in the new log, so the
  * snapshot and that log rebuild the store exactly (an entry never overwrites a newer version).
  * On a failure the temporary file is removed and nothing is committed.
@@ -42,23 +42,23 @@ export async function writeSnapshot(
   try {
     await write([header(FileKind.Snapshot)]);
     let after: string | undefined;
+    let parts: Buffer[] = [];
+    let sliceStart = performance.now();
     for (;;) {
-      const page = store.export(SLICE, after);
-      await write(
-        page.entries.map((e) =>
-          encodeEntry({
-            op: e.value === null ? Op.Delete : Op.Put,
-            key: e.key,
-            value: e.value,
-            version: e.version,
-          }),
-        ),
-      );
+      // The records as the store keeps them, packed: a snapshot encodes nothing again.
+      const page = store.exportRecords(PAGE, after);
+      for (const [key, record] of page.entries) parts.push(encodeEntry({ key, record }));
       entries += page.entries.length;
       if (page.cursor === undefined) break;
       after = page.cursor;
-      await nextTurn();
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        // The write is asynchronous: requests are served while the disk takes the slice.
+        await write(parts);
+        parts = [];
+        sliceStart = performance.now();
+      }
     }
+    await write(parts);
     await out.sync();
     await out.close();
   } catch (error) {
