@@ -142,6 +142,25 @@ export class Broker extends EventEmitter<{
     return this.connections.map((c) => ({ server: c.name, up: c.up }));
   }
 
+  /**
+   * Resolves once any server is up (at once if one is), or after `ms` (or when the signal aborts):
+   * a load that finds every server down waits this long for one to come back.
+   */
+  async waitForAnyServer(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.connections.some((c) => c.up)) return;
+    const gaveUp = new AbortController();
+    const stop = (): void => gaveUp.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(stop, ms);
+    try {
+      await Promise.race(this.connections.map((c) => c.whenUp(ms, gaveUp.signal)));
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', stop);
+      gaveUp.abort();
+    }
+  }
+
   /** Servers that are not up. */
   down(): ServerConnection[] {
     return this.connections.filter((c) => !c.up);

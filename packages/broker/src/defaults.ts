@@ -4,6 +4,16 @@ export const DEFAULT_K = 2;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 /** Time for one request's reply, ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** How often an idle server connection is checked with a PING, ms. */
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+/** Silence from a server with a request waiting after which it is taken as down, ms. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 3_000;
+/** How long a load keeps retrying a batch whose server is slow or unreachable, ms. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 30_000;
+/** First retry delay of a load's batch, ms (doubles up to the max, with ±25% jitter). */
+export const DEFAULT_LOAD_RETRY_MIN_MS = 100;
+/** Longest retry delay of a load's batch, ms. */
+export const DEFAULT_LOAD_RETRY_MAX_MS = 2_000;
 /** First reconnect delay, ms (doubles up to the max, with ±25% jitter). */
 export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Longest reconnect delay, ms: a server that comes back is seen within about a second. */

@@ -1,8 +1,14 @@
 import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
 import { PutBatchWriter, encodeRecord } from '@triekv/protocol';
 import type { Broker } from './broker.js';
-import { DEFAULT_BATCHES_IN_FLIGHT, DEFAULT_BATCH_SIZE } from './defaults.js';
-import { UnavailableError } from './errors.js';
+import {
+  DEFAULT_BATCHES_IN_FLIGHT,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_LOAD_RETRY_MAX_MS,
+  DEFAULT_LOAD_RETRY_MIN_MS,
+  DEFAULT_LOAD_TIMEOUT_MS,
+} from './defaults.js';
+import { OverloadedError, ServerDownError, TimeoutError, UnavailableError } from './errors.js';
 import type { ServerConnection } from './server-connection.js';
 
 /** Progress of a load, reported after each batch is sent. */
@@ -23,6 +29,15 @@ export interface LoadOptions extends ReadOptions {
   signal?: AbortSignal;
   /** Time for each batch's reply, ms. @default the broker's request timeout */
   timeoutMs?: number;
+  /**
+   * How long a batch is retried while its server is slow (a timeout), overloaded or unreachable, ms:
+   * with backoff (100 ms doubling to 2 s, ±25% jitter, sooner when the server comes back), so a pause
+   * of a few seconds costs a few seconds. After it, the batch's records count as under-replicated.
+   * It is also how long the load waits for a server to be up when none is. @default 30000
+   */
+  loadTimeoutMs?: number;
+  /** Called when a batch is to be sent again: its server's name and why the last attempt failed. */
+  onRetry?: (server: string, error: Error) => void;
   /**
    * Largest PUT_BATCH body sent, in bytes: a batch goes out early rather than grow past it, and a record
    * too large to fit one alone is rejected with its line. Keep it at or below the servers' `--max-frame`.
@@ -54,6 +69,8 @@ export interface LoadSummary {
   replicaWrites: number;
   /** Records that reached fewer than k replicas. */
   underReplicated: number;
+  /** Batches sent again after their server was slow, overloaded or unreachable. */
+  retries: number;
   /** Lines skipped: malformed, too long, or a record too large for a frame. */
   rejected: RejectedLine[];
   seconds: number;
@@ -89,20 +106,29 @@ export async function load(
   /** The size of the last full batch: where the next one's buffer starts. */
   let batchBytes = 16 * 1024;
 
+  const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  let retries = 0;
+  /** Why batches failed for good (a few are named in the warning). */
+  const failures = new Set<string>();
+
   const send = async ({ server, writer, indexes }: Batch): Promise<void> => {
     let flying = inFlight.get(server);
     if (flying === undefined) inFlight.set(server, (flying = new Set()));
     while (flying.size >= DEFAULT_BATCHES_IN_FLIGHT) await Promise.race(flying);
     if (indexes.length === batchSize) batchBytes = writer.bytes;
-    const sent = server
-      // The load's own signal and timeoutMs are what each batch request takes.
-      .requestFrame((id) => writer.frame(id), options)
+    const sent = sendBatch(server, writer, options, loadTimeoutMs, (error) => {
+      retries++;
+      options.onRetry?.(server.name, error);
+    })
       .then(
         () => {
           replicaWrites += indexes.length;
         },
-        () => {
+        (error: unknown) => {
+          // A load stopped by its signal rejects with the signal's reason, below.
+          if (options.signal?.aborted === true) return;
           for (const i of indexes) short.add(i);
+          failures.add((error as Error).message);
         },
       )
       .finally(() => flying.delete(sent));
@@ -113,9 +139,14 @@ export async function load(
    * Adds the record to its servers' batches; returns the batches ready to send (usually none): full
    * ones, and ones that could not take it within the frame limit.
    */
-  const place = (record: KvRecord, line: number): Batch[] | undefined => {
-    const targets = broker.writeTargets(record.key);
-    if (targets.length === 0) throw new UnavailableError('no server is up to load into');
+  const place = async (record: KvRecord, line: number): Promise<Batch[] | undefined> => {
+    let targets = broker.writeTargets(record.key);
+    if (targets.length === 0) {
+      await broker.waitForAnyServer(loadTimeoutMs, options.signal);
+      targets = broker.writeTargets(record.key);
+      if (targets.length === 0)
+        throw new UnavailableError(`no server is up to load into (waited ${loadTimeoutMs} ms)`);
+    }
     const bytes = encodeRecord({
       key: record.key,
       value: record.value,
@@ -165,7 +196,7 @@ export async function load(
         );
         continue;
       }
-      const ready = place(result.record, result.line);
+      const ready = await place(result.record, result.line);
       if (ready !== undefined) for (const batch of ready) await send(batch);
       if (records % batchSize === 0)
         options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
@@ -173,17 +204,63 @@ export async function load(
   }
   for (const batch of [...open.values()]) await send(batch);
   for (const flying of inFlight.values()) await Promise.all(flying);
+  options.signal?.throwIfAborted();
   options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
   const underReplicated = short.size;
   const warnings = broker.downWarnings();
   if (underReplicated > 0)
-    warnings.unshift(`${underReplicated} records reached fewer than ${broker.k} replicas`);
+    warnings.unshift(
+      `${underReplicated} records reached fewer than ${broker.k} replicas${failures.size > 0 ? ` (${[...failures].slice(0, 3).join('; ')})` : ''}`,
+    );
   return {
     records,
     replicaWrites,
     underReplicated,
+    retries,
     rejected,
     seconds: (performance.now() - started) / 1000,
     warnings,
   };
+}
+
+/** Failures a batch is sent again after: the server may be back, or less busy, in a moment. */
+function retryable(error: unknown): boolean {
+  return (
+    error instanceof TimeoutError ||
+    error instanceof ServerDownError ||
+    error instanceof OverloadedError
+  );
+}
+
+/**
+ * Sends one batch, retrying with backoff while its server is slow, overloaded or down, until
+ * `loadTimeoutMs` after the first attempt. Versions make a batch that did arrive the first time harmless
+ * to send again. A retry sends a copy of the frame: the first may still sit in the socket's queue.
+ */
+async function sendBatch(
+  server: ServerConnection,
+  writer: PutBatchWriter,
+  options: LoadOptions,
+  loadTimeoutMs: number,
+  onRetry: (error: Error) => void,
+): Promise<void> {
+  const deadline = performance.now() + loadTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // The load's own signal and timeoutMs are what each batch request takes.
+      await server.requestFrame(
+        (id) => (attempt === 0 ? writer.frame(id) : Buffer.from(writer.frame(id))),
+        options,
+      );
+      return;
+    } catch (error) {
+      options.signal?.throwIfAborted();
+      const wait =
+        Math.min(DEFAULT_LOAD_RETRY_MAX_MS, DEFAULT_LOAD_RETRY_MIN_MS * 2 ** attempt) *
+        (0.75 + Math.random() / 2);
+      if (!retryable(error) || performance.now() + wait > deadline) throw error;
+      onRetry(error as Error);
+      await server.whenUp(wait, options.signal);
+    }
+  }
 }

@@ -12,6 +12,8 @@ import {
 } from '@triekv/protocol';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_HEARTBEAT_TIMEOUT_MS,
   DEFAULT_MAX_PENDING,
   DEFAULT_RECONNECT_MAX_MS,
   DEFAULT_RECONNECT_MIN_MS,
@@ -49,6 +51,17 @@ export interface ConnectionOptions {
   reconnectMinMs?: number;
   /** Longest wait between reconnect attempts (a server that comes back is seen within it). @default 800 */
   reconnectMaxMs?: number;
+  /**
+   * How often an idle connection is checked with a PING, ms: a server that is up is seen to answer at
+   * least this often. @default 1000
+   */
+  heartbeatMs?: number;
+  /**
+   * How long a server may send nothing while a request (or the heartbeat's PING) waits before it is
+   * taken as down and the connection is dropped, ms. One slow request only times out: the server is
+   * marked down on a failed connection or this missed heartbeat. @default 3000
+   */
+  heartbeatTimeoutMs?: number;
   /** Name sent in HELLO. @default 'triekv-broker' */
   clientName?: string;
   /**
@@ -87,10 +100,16 @@ function timedOut(connection: ServerConnection, id: number, timeoutMs: number): 
   connection.timedOut(id, timeoutMs);
 }
 
+function beat(connection: ServerConnection): void {
+  connection.heartbeat();
+}
+
 /**
  * A persistent, pipelined connection to one server. It says HELLO on every (re)connect, matches replies
  * to requests by id, times requests out, fails requests fast while the server is down, and reconnects
- * with exponential backoff (100 ms doubling to 800 ms, ±25% jitter). Emits `up` and `down` when its health changes.
+ * with exponential backoff (100 ms doubling to 800 ms, ±25% jitter). A request that times out fails
+ * alone; the server is taken as down when its connection fails or it misses the heartbeat (nothing
+ * heard for `heartbeatTimeoutMs` while something waits). Emits `up` and `down` when its health changes.
  */
 export class ServerConnection extends EventEmitter<{ up: []; down: [reason: string] }> {
   readonly name: string;
@@ -106,6 +125,13 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   private firstAttempt: Promise<void> | undefined;
   /** Smoothed round-trip time of recent requests, ms. */
   latencyMs: number | undefined;
+  /** When the server last sent anything (performance.now()). */
+  private lastHeard = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Whether the heartbeat's PING is waiting for its reply. */
+  private pinging = false;
+  /** Why the connection is being dropped, when it is this side that drops it. */
+  private dropReason: string | undefined;
 
   constructor(
     readonly address: ServerAddress,
@@ -155,6 +181,24 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     return (this.opening ?? Promise.resolve()).then(() => this.up);
   }
 
+  /**
+   * Resolves after `ms`, or sooner once a connection that is down now is up again (or the signal
+   * aborts): a retry's wait.
+   */
+  whenUp(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('up', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (this.stateValue !== 'up') this.once('up', done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** Sends a request and resolves with its reply; an ERROR reply rejects with a `RemoteError`. */
   request(request: Outgoing, options?: CallOptions): Promise<Reply> {
     return this.send(encodeOutgoing, request, options);
@@ -172,6 +216,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   close(): void {
     this.stateValue = 'closed';
     clearTimeout(this.retryTimer);
+    clearInterval(this.heartbeatTimer);
     this.socket?.destroy();
     this.failPending(new ServerDownError(this.name, 'connection closed'));
   }
@@ -254,9 +299,29 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     const waiter = this.pending.get(id);
     if (waiter === undefined) return;
     this.settle(id, waiter);
+    // Only this request fails: a server busy with a large batch is slow, not down (the heartbeat says
+    // when it stops answering altogether). A late reply to it is ignored.
     waiter.reject(new TimeoutError(this.name, timeoutMs));
-    // A server that stops answering is treated as down until a new connection says otherwise.
-    this.socket?.destroy();
+  }
+
+  /** @internal Every `heartbeatMs` while up: drops a server that went silent, pings an idle one. */
+  heartbeat(): void {
+    const socket = this.socket;
+    if (this.stateValue !== 'up' || socket === undefined) return;
+    const silentMs = performance.now() - this.lastHeard;
+    const timeoutMs = this.options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    if (silentMs >= timeoutMs && this.pending.size > 0) {
+      this.dropReason = `no reply for ${Math.round(silentMs)} ms (missed heartbeat)`;
+      socket.destroy();
+      return;
+    }
+    if (this.pinging || silentMs < (this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)) return;
+    this.pinging = true;
+    this.write(socket, encodeOutgoing, { type: 'PING' }, { timeoutMs })
+      .catch(() => undefined)
+      .finally(() => {
+        this.pinging = false;
+      });
   }
 
   private open(): Promise<void> {
@@ -292,6 +357,10 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
             if (reply.type !== 'OK') throw new Error(`HELLO answered ${reply.type}`);
             this.attempt = 0;
             this.stateValue = 'up';
+            this.lastHeard = performance.now();
+            const every = this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+            this.heartbeatTimer = setInterval(beat, Math.max(1, every / 2), this);
+            this.heartbeatTimer.unref();
             this.emit('up');
             settle();
           })
@@ -306,13 +375,14 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
       socket.once('close', (hadError) => {
         clearTimeout(timer);
         if (this.socket === socket)
-          this.onClosed(hadError ? 'connection error' : 'connection closed');
+          this.onClosed(this.dropReason ?? (hadError ? 'connection error' : 'connection closed'));
         settle();
       });
     });
   }
 
   private onData(chunk: Buffer): void {
+    this.lastHeard = performance.now();
     for (const item of this.decoder.push(chunk)) {
       if (item instanceof ProtocolError) {
         if (item.fatal || item.id === undefined) {
@@ -335,6 +405,9 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     const wasUp = this.stateValue === 'up';
     if (this.stateValue !== 'closed') this.stateValue = 'down';
     this.socket = undefined;
+    this.dropReason = undefined;
+    this.pinging = false;
+    clearInterval(this.heartbeatTimer);
     this.failPending(new ServerDownError(this.name, `connection lost (${reason})`));
     if (wasUp) this.emit('down', reason);
     if (this.stateValue === 'closed') return;

@@ -74,13 +74,51 @@ describe('ServerConnection', () => {
     await expect(c.request({ type: 'PING' })).resolves.toMatchObject({ type: 'OK' });
   });
 
-  test('a request with no reply times out, and the server counts as down until it reconnects', async () => {
-    const c = await connect(mute.port, { requestTimeoutMs: 200, reconnectMinMs: 10 });
+  test('a request that times out fails alone: a server that answers the heartbeat stays up', async () => {
+    const slow = await startMuteServer((r) =>
+      r.type === 'PING' ? { type: 'OK', id: r.id } : undefined,
+    );
+    try {
+      const c = await connect(slow.port, {
+        requestTimeoutMs: 200,
+        heartbeatMs: 50,
+        heartbeatTimeoutMs: 400,
+      });
+      let downs = 0;
+      c.on('down', () => downs++);
+      await expect(c.request({ type: 'GET', key: 'k' })).rejects.toBeInstanceOf(TimeoutError);
+      // Heartbeats keep going, answered, well past the heartbeat timeout.
+      const pings = slow.received.filter((t) => t === 'PING').length;
+      await waitFor(() => slow.received.filter((t) => t === 'PING').length >= pings + 10);
+      expect([c.up, downs]).toEqual([true, 0]);
+      await expect(c.request({ type: 'PING' })).resolves.toMatchObject({ type: 'OK' });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test('a server that goes silent misses the heartbeat: down, saying why, until it reconnects', async () => {
+    const c = await connect(mute.port, {
+      requestTimeoutMs: 60_000,
+      heartbeatMs: 50,
+      heartbeatTimeoutMs: 300,
+      reconnectMinMs: 10,
+    });
     const down = new Promise<string>((resolve) => c.once('down', resolve));
-    await expect(c.request({ type: 'PING' })).rejects.toBeInstanceOf(TimeoutError);
-    await down;
-    await expect(c.request({ type: 'PING' })).rejects.toBeInstanceOf(ServerDownError);
+    const waiting = c.request({ type: 'GET', key: 'k' });
+    await expect(down).resolves.toMatch(/^no reply for \d+ ms \(missed heartbeat\)$/);
+    // What waited fails then, not at its own (minute-long) timeout.
+    await expect(waiting).rejects.toBeInstanceOf(ServerDownError);
+    await expect(waiting).rejects.toThrow(/missed heartbeat/);
+    // The mute server says HELLO again: the connection is back up.
     await waitFor(() => c.up);
+  });
+
+  test('an idle server is pinged: a silent one is found down with no request of ours waiting', async () => {
+    const c = await connect(mute.port, { heartbeatMs: 50, heartbeatTimeoutMs: 300 });
+    await expect(new Promise<string>((resolve) => c.once('down', resolve))).resolves.toMatch(
+      /missed heartbeat/,
+    );
   });
 
   test('a per-call timeout overrides the connection default', async () => {
@@ -91,7 +129,8 @@ describe('ServerConnection', () => {
   });
 
   test('an abort signal rejects the request with its reason, before or after it is sent', async () => {
-    const c = await connect(mute.port);
+    // No heartbeat PING during the test: the mute server counts what it receives.
+    const c = await connect(mute.port, { heartbeatMs: 60_000 });
     const early = new AbortController();
     early.abort(new Error('not wanted'));
     await expect(c.request({ type: 'PING' }, { signal: early.signal })).rejects.toThrow(

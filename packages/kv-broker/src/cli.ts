@@ -16,6 +16,7 @@ import {
 import {
   Broker,
   BrokerError,
+  defaults,
   readServerFile,
   run as runCommand,
   type Placement,
@@ -32,6 +33,8 @@ interface Flags {
   json: boolean;
   command: string[];
   timeout: number;
+  loadTimeout: number;
+  heartbeatTimeout: number;
   maxFrame: number;
   maxLine: number;
   authToken?: string;
@@ -67,7 +70,24 @@ function program(version: string): Command {
       (c: string, all: string[]) => [...all, c],
       [],
     )
-    .option('--timeout <ms>', 'per-request timeout', wholeNumber('timeout', { min: 1 }), 5000)
+    .option(
+      '--timeout <ms>',
+      'per-request timeout (a request that times out fails alone: the server is not marked down)',
+      wholeNumber('timeout', { min: 1 }),
+      defaults.DEFAULT_REQUEST_TIMEOUT_MS,
+    )
+    .option(
+      '--load-timeout <ms>',
+      'how long -i retries a batch whose server is slow or unreachable (with backoff) before counting its records under-replicated; also how long it waits for a server when none is up',
+      wholeNumber('load-timeout', { min: 0 }),
+      defaults.DEFAULT_LOAD_TIMEOUT_MS,
+    )
+    .option(
+      '--heartbeat-timeout <ms>',
+      'a server that sends nothing this long while a request waits is marked down (idle servers are pinged every second)',
+      wholeNumber('heartbeat-timeout', { min: 1 }),
+      defaults.DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    )
     .option(
       '--max-frame <bytes>',
       "largest request frame (keep it the servers' --max-frame); replies may be 1 MiB larger",
@@ -133,6 +153,7 @@ export async function run(argv: string[]): Promise<number> {
       k: flags.k,
       placement: flags.placement,
       requestTimeoutMs: flags.timeout,
+      heartbeatTimeoutMs: flags.heartbeatTimeout,
       maxFrameSize: flags.maxFrame,
       ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
     });
@@ -162,8 +183,21 @@ export async function run(argv: string[]): Promise<number> {
     );
 
     if (flags.input !== undefined) {
+      const retrying = new Set<string>();
       try {
-        const summary = await loadFile(broker, flags.input, { maxLineLength: flags.maxLine });
+        const summary = await loadFile(broker, flags.input, {
+          maxLineLength: flags.maxLine,
+          loadTimeoutMs: flags.loadTimeout,
+          onRetry: (server, error) => {
+            // Once per server and load: a pause of a few seconds retries many batches.
+            if (retrying.has(server)) return;
+            retrying.add(server);
+            notices.write(
+              `retrying batches: ${error.message} (for up to ${flags.loadTimeout} ms, --load-timeout)`,
+              'warn',
+            );
+          },
+        });
         reportLoad(summary, flags.input, errOut);
       } catch (error) {
         const reason = error instanceof BrokerError ? error.message : (error as Error).message;

@@ -8,7 +8,7 @@ import { note, type Output } from './output.js';
 export async function loadFile(
   broker: Broker,
   path: string,
-  options: Pick<LoadOptions, 'maxLineLength'> = {},
+  options: Pick<LoadOptions, 'maxLineLength' | 'loadTimeoutMs' | 'onRetry'> = {},
 ): Promise<LoadSummary> {
   const { size } = await stat(path);
   let bytes = 0;
@@ -52,7 +52,7 @@ export async function loadFile(
 export function reportLoad(summary: LoadSummary, path: string, out: Pick<Output, 'color'>): void {
   const rate = Math.round(summary.records / Math.max(summary.seconds, 0.001));
   note(
-    `loaded ${summary.records} records from ${path} (${summary.replicaWrites} replica writes) in ${summary.seconds.toFixed(2)} s, ${rate} records/s; ${summary.underReplicated} under-replicated; ${summary.rejected.length} rejected lines`,
+    `loaded ${summary.records} records from ${path} (${summary.replicaWrites} replica writes) in ${summary.seconds.toFixed(2)} s, ${rate} records/s; ${summary.underReplicated} under-replicated; ${summary.rejected.length} rejected lines${summary.retries > 0 ? `; ${summary.retries} batches retried` : ''}`,
     out,
   );
   for (const r of summary.rejected) {

@@ -97,6 +97,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         k: options.k,
         nodeId: `b${b}`,
         requestTimeoutMs: 1_000,
+        // A paused or cut-off server is taken as down within about 1.5 s (a timeout alone does not).
+        heartbeatMs: 250,
+        heartbeatTimeoutMs: 1_000,
         connectTimeoutMs: 500,
         reconnectMinMs: 50,
         reconnectMaxMs: 500,
