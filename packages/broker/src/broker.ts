@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_FRAME_SIZE, type Reply, type Version } from '@triekv/protocol';
-import { parsePath, type Doc, type Value } from '@triekv/record';
+import { parsePath, type Path, type Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_MAX_CLOCK_DRIFT_MS, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
 import { HybridClock } from './hlc.js';
-import { computeWith, type Bindings, type ComputeResult, type Expr } from './compute.js';
+import {
+  computeWith,
+  type Angles,
+  type Bindings,
+  type ComputeResult,
+  type EvaluateOptions,
+  type Expr,
+} from './compute.js';
 import { load, type LoadOptions, type LoadSummary } from './load.js';
 import { read } from './read.js';
 import { repair, type RepairSummary } from './repair.js';
@@ -33,6 +40,8 @@ export interface BrokerOptions extends ConnectionOptions {
    * clock, and the read says so in a warning. @default 60000
    */
   maxClockDriftMs?: number;
+  /** How COMPUTE's sin, cos and tan read their argument. @default 'degrees' */
+  angles?: Angles;
 }
 
 /** The outcome of a read. */
@@ -86,6 +95,8 @@ export class Broker extends EventEmitter<{
   private readonly scoreScratch: Float64Array;
   private closed = false;
   private readonly autoRepair: boolean;
+  /** How COMPUTE reads angles. */
+  readonly angles: Angles;
   private repairing: Promise<unknown> | undefined;
 
   constructor(options: BrokerOptions) {
@@ -115,6 +126,15 @@ export class Broker extends EventEmitter<{
     this.k = k;
     this.placement = options.placement ?? 'hash';
     this.autoRepair = options.autoRepair ?? true;
+    if (
+      options.angles !== undefined &&
+      options.angles !== 'degrees' &&
+      options.angles !== 'radians'
+    )
+      throw new TypeError(
+        `options.angles must be 'degrees' or 'radians', got ${JSON.stringify(options.angles)}`,
+      );
+    this.angles = options.angles ?? 'degrees';
     this.clock = new HybridClock(
       options.nodeId ?? randomBytes(4).toString('hex'),
       Date.now,
@@ -195,14 +215,14 @@ export class Broker extends EventEmitter<{
     return picked;
   }
 
-  /** Stores `doc` under `key` on k servers, as a new version. */
-  async put(key: string, doc: Doc, options?: CallOptions): Promise<WriteResult> {
+  /** Stores `value` (a document, or any value) under `key` on k servers, as a new version. */
+  async put(key: string, value: Value, options?: CallOptions): Promise<WriteResult> {
     this.checkOpen(options);
     const targets = this.writeTargets(key);
     if (targets.length === 0)
       throw new UnavailableError(`no server is up to write ${JSON.stringify(key)} to`);
     const version = this.clock.tick();
-    const request = { type: 'PUT', key, value: doc, version } as const;
+    const request = { type: 'PUT', key, value, version } as const;
     const results = await Promise.allSettled(targets.map((c) => c.request(request, options)));
     // Stopped by the caller: say so (some replicas may have the write, as with any abandoned call).
     options?.signal?.throwIfAborted();
@@ -241,15 +261,24 @@ export class Broker extends EventEmitter<{
   }
 
   /**
-   * The value at `path`: the record's key first, then keys inside it, as an array
-   * (`['person2', 'address']`) or as path text (`'person2.address'`, `'a."b.c"'`).
+   * The value at `path`: the record's key first, then keys inside it (strings) and list indexes
+   * (numbers), as an array (`['person2', 'items', 0]`) or as path text (`'person2.items[0]'`,
+   * `'a."b.c"'`).
    */
-  query(path: string[] | string, options?: CallOptions): Promise<ReadResult> {
+  query(path: Path | string, options?: CallOptions): Promise<ReadResult> {
     const segments = typeof path === 'string' ? parsePath(path) : path;
-    if (!Array.isArray(segments) || segments.some((s) => typeof s !== 'string'))
-      throw new TypeError('path must be an array of strings or a path string such as "a.b.c"');
-    if (segments.length === 0) throw new TypeError('path must have at least the record key');
-    return read(this, segments[0] as string, segments.slice(1), options);
+    if (
+      !Array.isArray(segments) ||
+      typeof segments[0] !== 'string' ||
+      segments.some(
+        (s) =>
+          typeof s !== 'string' && !(typeof s === 'number' && Number.isSafeInteger(s) && s >= 0),
+      )
+    )
+      throw new TypeError(
+        'path must be an array (the record key, then keys and list indexes) or a path string such as "a.b[0]"',
+      );
+    return read(this, segments[0], segments.slice(1), options);
   }
 
   /**
@@ -259,10 +288,12 @@ export class Broker extends EventEmitter<{
   async compute(
     expression: string | Expr,
     bindings: Bindings,
-    options?: CallOptions,
+    options?: CallOptions & EvaluateOptions,
   ): Promise<ComputeResult> {
     this.checkOpen(options);
-    return computeWith(expression, bindings, (path) => this.query(path, options));
+    return computeWith(expression, bindings, (path) => this.query(path, options), {
+      angles: options?.angles ?? this.angles,
+    });
   }
 
   /** Loads records from a stream of text: see `load`. */

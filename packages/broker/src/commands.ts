@@ -1,10 +1,13 @@
 import {
   formatDisplay,
+  formatJson,
   formatPath,
   parsePath,
   parseRecord,
   type KvRecord,
   type Path,
+  type Style,
+  type Value,
 } from '@triekv/record';
 import type { Broker } from './broker.js';
 import { parseExpression, type Expr } from './compute.js';
@@ -52,13 +55,14 @@ export const COMMANDS = [
 
 export const HELP = [
   'GET key                     the whole record of a top-level key',
-  'QUERY key.sub.sub           the value at a path (quote a key with a dot or space: a."b.c")',
-  'PUT record                  store a record: PUT "k" : { "a" : 1 }',
+  'QUERY key.sub.sub           the value at a path (quote a key with a dot or space: a."b.c"; list items: a.items[0])',
+  'PUT record                  store a record: PUT "k" : { "a" : 1 ; "l" : [ 1 ; true ; null ] }',
   'DELETE key                  remove a record everywhere (refused while a server that may hold it is down)',
   'SCAN [prefix [limit]]       top-level keys starting with prefix (all without one), sorted; at most limit (default 1000)',
   'COMPUTE expr WHERE x = QUERY path [AND y = QUERY path]...',
   '                            arithmetic over queried numbers: + - * / ^, parentheses,',
-  '                            sin cos tan (radians), log (base 10)',
+  '                            sin cos tan (degrees; kv-broker --angles radians), log (base 10);',
+  '                            ints stay exact under + - * ^, strings holding numbers count',
   'STATUS                      each server: up or down, latency, keys',
   'REPAIR                      copy to every live server the records it should hold',
   'HELP, EXIT (or QUIT, Ctrl-D)',
@@ -171,7 +175,22 @@ function parseCompute(cl: CommandLine): Command {
 }
 
 /** Runs a parsed command against the broker. Failures become `ok: false` results, never exceptions. */
-export async function execute(broker: Broker, command: Command): Promise<CommandResult> {
+/** Options of `execute` and `run`. */
+export interface ExecuteOptions {
+  /** How GET and QUERY print values (`colon`, canonical; or `arrow`). @default 'colon' */
+  style?: Style;
+}
+
+/** JSON text placed as it is in a JSON line (a value `JSON.stringify` would not write exactly). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+export async function execute(
+  broker: Broker,
+  command: Command,
+  options?: ExecuteOptions,
+): Promise<CommandResult> {
   const base = { command: command.name };
   try {
     switch (command.name) {
@@ -191,12 +210,15 @@ export async function execute(broker: Broker, command: Command): Promise<Command
         const path = command.name === 'GET' ? [command.key] : command.path;
         const r =
           command.name === 'GET' ? await broker.get(command.key) : await broker.query(command.path);
-        const text = r.found && r.value !== undefined ? formatDisplay(path, r.value) : 'NOT FOUND';
+        const found = r.found && r.value !== undefined;
+        const text = found ? formatDisplay(path, r.value as Value, options) : 'NOT FOUND';
         return {
           ...base,
           ok: true,
           lines: [text],
-          json: { found: r.found, text },
+          json: found
+            ? { found: true, text, value: new JsonText(formatJson(r.value as Value)) }
+            : { found: false, text },
           warnings: r.warnings,
         };
       }
@@ -267,7 +289,9 @@ async function compute(
 ): Promise<CommandResult> {
   const bindings = new Map(command.bindings.map((b) => [b.name, b.path]));
   const { value, warnings } = await broker.compute(command.expr, bindings);
-  return { ...base, ok: true, lines: [String(value)], json: { value }, warnings };
+  // An exact int beyond 2^53 goes into the JSON line as its digits.
+  const json = typeof value === 'bigint' ? new JsonText(String(value)) : value;
+  return { ...base, ok: true, lines: [String(value)], json: { value: json }, warnings };
 }
 
 /** A failed command's result, with the error's code and message. */
@@ -285,7 +309,11 @@ export function failure(command: string, error: unknown): CommandResult {
 }
 
 /** Parses and runs one line; a parse error is a failed result too. */
-export async function run(broker: Broker, line: string): Promise<CommandResult> {
+export async function run(
+  broker: Broker,
+  line: string,
+  options?: ExecuteOptions,
+): Promise<CommandResult> {
   let command: Command;
   try {
     command = parseCommand(line);
@@ -293,15 +321,29 @@ export async function run(broker: Broker, line: string): Promise<CommandResult> 
     const keyword = (/^\s*(\S+)/.exec(line)?.[1] ?? '').toUpperCase();
     return failure(COMMANDS.includes(keyword) ? keyword : 'UNKNOWN', error);
   }
-  return execute(broker, command);
+  return execute(broker, command, options);
 }
 
 /** The JSON line for a result: `ok`, `command`, the command's fields, warnings if any. */
 export function toJsonLine(result: CommandResult): string {
-  return JSON.stringify({
+  return stringify({
     ok: result.ok,
     command: result.command,
     ...result.json,
     ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
   });
+}
+
+/** `JSON.stringify` for a result object, with `JsonText` placed as it is. */
+function stringify(value: unknown): string {
+  if (value instanceof JsonText) return value.text;
+  if (Array.isArray(value)) return `[${value.map(stringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) parts.push(`${JSON.stringify(k)}:${stringify(v)}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

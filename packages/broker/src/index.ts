@@ -40,15 +40,20 @@ export { repair, type RepairSummary } from './repair.js';
 export {
   computeWith,
   evaluate,
+  operandOf,
   parseExpression,
   variablesOf,
+  type Angles,
   type Bindings,
   type ComputeResult,
+  type EvaluateOptions,
   type Expr,
+  type Operand,
 } from './compute.js';
 export {
   COMMANDS,
   HELP,
+  JsonText,
   execute,
   failure,
   parseCommand,
@@ -56,6 +61,7 @@ export {
   toJsonLine,
   type Command,
   type CommandResult,
+  type ExecuteOptions,
 } from './commands.js';
 export {
   BrokerClosedError,

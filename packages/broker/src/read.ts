@@ -1,5 +1,5 @@
 import { compareVersions, type Reply, type Version } from '@triekv/protocol';
-import { formatPath } from '@triekv/record';
+import { formatPath, type Path } from '@triekv/record';
 import type { Broker, ReadResult } from './broker.js';
 import { UnavailableError } from './errors.js';
 import type { CallOptions, ServerConnection } from './server-connection.js';
@@ -60,7 +60,7 @@ function atVersion(a: Answer, version: Version): boolean {
 export async function read(
   broker: Broker,
   key: string,
-  path: string[],
+  path: Path,
   options?: CallOptions,
 ): Promise<ReadResult> {
   broker.checkOpen(options);
@@ -144,7 +144,7 @@ async function fetchNewest(
   answers: Answer[],
   best: Answer,
   key: string,
-  path: string[],
+  path: Path,
   options?: CallOptions,
 ): Promise<Answer[]> {
   const version = versionOf(best.reply) as Version;
@@ -168,7 +168,7 @@ async function fetchNewest(
 async function ask(
   servers: ServerConnection[],
   key: string,
-  path: string[],
+  path: Path,
   options: CallOptions | undefined,
   full: number,
 ): Promise<Answer[]> {
@@ -192,7 +192,7 @@ async function ask(
 }
 
 /** Writes the newest state back to replicas that answered with an older one (in the background). */
-function readRepair(key: string, path: string[], answers: Answer[], version: Version): void {
+function readRepair(key: string, path: Path, answers: Answer[], version: Version): void {
   const stale = answers.filter((a) => {
     const v = versionOf(a.reply);
     return v === undefined || compareVersions(v, version) < 0;

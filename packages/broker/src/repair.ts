@@ -106,7 +106,7 @@ export async function repair(broker: Broker, options?: CallOptions): Promise<Rep
         if (have !== undefined && compareVersions(have.version, entry.version) >= 0) return;
         if (failed.has(target)) return;
         const request =
-          entry.value === null
+          entry.deleted === true
             ? ({ type: 'DELETE', key: entry.key, version: entry.version } as const)
             : ({
                 type: 'PUT',

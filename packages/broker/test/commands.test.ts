@@ -73,7 +73,7 @@ describe('command parsing', () => {
   it('HELP says what SCAN takes and how COMPUTE measures angles and logarithms', () => {
     const help = HELP.join('\n');
     expect(help).toContain('SCAN [prefix [limit]]');
-    expect(help).toContain('sin cos tan (radians), log (base 10)');
+    expect(help).toContain('sin cos tan (degrees; kv-broker --angles radians), log (base 10)');
   });
 
   it('parses GET of a path as a lookup that finds nothing (GET reads only top-level keys)', () => {

@@ -1,7 +1,8 @@
-import { ComputeError, evaluate, parseExpression, variablesOf } from '@triekv/broker';
+import { ComputeError, evaluate, operandOf, parseExpression, variablesOf } from '@triekv/broker';
+import { Float } from '@triekv/record';
 
-const calc = (text: string, vars: Record<string, number> = {}): number =>
-  evaluate(parseExpression(text), new Map(Object.entries(vars)));
+const calc = (text: string, vars: Record<string, number | bigint> = {}): number =>
+  Number(evaluate(parseExpression(text), new Map(Object.entries(vars))));
 
 describe('COMPUTE expressions', () => {
   it.each([
@@ -20,6 +21,44 @@ describe('COMPUTE expressions', () => {
     ['1e3 + .5', {}, 1000.5],
   ])('%s = %d', (text, vars, expected) => {
     expect(calc(text, vars)).toBeCloseTo(expected, 10);
+  });
+
+  it('takes angles in degrees by default, as the assignment does, or radians when asked', () => {
+    // The assignment's own example: x = 12, y = 22.
+    const expr = parseExpression('cos(x)-tan(2*y+3)');
+    const vars = new Map([
+      ['x', 12],
+      ['y', 22],
+    ]);
+    expect(evaluate(expr, vars)).toBeCloseTo(-0.09422, 5);
+    expect(evaluate(expr, vars, { angles: 'radians' })).toBeCloseTo(0.968, 3);
+    expect(calc('sin(90)')).toBeCloseTo(1, 12);
+  });
+
+  it('keeps int arithmetic exact beyond 2^53, and falls back to float64 where it must', () => {
+    const exact = (text: string, vars: Record<string, number | bigint>): number | bigint =>
+      evaluate(parseExpression(text), new Map(Object.entries(vars)));
+    expect(exact('x+1', { x: 9007199254740993n })).toBe(9007199254740994n);
+    expect(exact('x*x - 1', { x: 2 ** 40 })).toBe(2n ** 80n - 1n);
+    expect(exact('2^100', {})).toBe(2n ** 100n);
+    expect(exact('x+1', { x: 41 })).toBe(42);
+    // Division, floats, functions and negative exponents are float64.
+    expect(exact('x/2', { x: 9007199254740993n })).toBe(2 ** 52);
+    expect(exact('x + 1.0', { x: 1 })).toBe(2);
+    expect(typeof exact('2^-1', {})).toBe('number');
+    // A result too large to keep exactly is computed in float64 (and is then not finite).
+    expect(exact('10^100000', {})).toBe(Infinity);
+  });
+
+  it('reads numbers that are stored as strings, and nothing else', () => {
+    expect(operandOf('58.34')).toBe(58.34);
+    expect(operandOf(' 12 ')).toBe(12);
+    expect(operandOf('9007199254740993')).toBe(9007199254740993n);
+    expect(operandOf(new Float(17))).toBe(17);
+    expect(operandOf('12abc')).toBeUndefined();
+    expect(operandOf('')).toBeUndefined();
+    expect(operandOf(true)).toBeUndefined();
+    expect(operandOf([1])).toBeUndefined();
   });
 
   it.each([

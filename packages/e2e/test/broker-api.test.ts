@@ -46,11 +46,13 @@ describe('Broker API: compute, load, repair', () => {
     await expect(broker.query(['p2', 'address', 'a.b'])).resolves.toMatchObject({ value: 12 });
     await expect(broker.query('p2.address')).resolves.toMatchObject({ found: true });
     expect(() => broker.query(42 as unknown as string)).toThrow(
-      'path must be an array of strings or a path string such as "a.b.c"',
+      'path must be an array (the record key, then keys and list indexes) or a path string such as "a.b[0]"',
     );
     expect(() => broker.query('a..b')).toThrow('col 3: expected a key (empty segment)');
-    expect(() => broker.query([1, 2] as unknown as string[])).toThrow(
-      'path must be an array of strings or a path string such as "a.b.c"',
+    // The record key is a string, and an index a whole number.
+    expect(() => broker.query(['p2', -1])).toThrow('path must be an array');
+    expect(() => broker.query([1, 'a'])).toThrow(
+      'path must be an array (the record key, then keys and list indexes) or a path string such as "a.b[0]"',
     );
   });
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Broker, DeleteRefusedError, load, repair, run } from '@triekv/broker';
 import { generateLines, type KeySpec } from '@triekv/datagen';
-import { formatDisplay, parseRecord, valuesEqual, type KvRecord } from '@triekv/record';
+import { formatDisplay, parseRecord, valuesEqual, type Doc, type KvRecord } from '@triekv/record';
 import { startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
 
 const keys: KeySpec[] = [
@@ -26,7 +26,7 @@ async function checkAll(broker: Broker): Promise<string[]> {
     if (!valuesEqual(got.value!, record.value)) {
       throw new Error(`${record.key}: got ${formatDisplay([record.key], got.value!)}`);
     }
-    const first = [...record.value.entries()][0];
+    const first = [...(record.value as Doc).entries()][0];
     if (first !== undefined) {
       const q = await broker.query([record.key, first[0]]);
       expect(q.found).toBe(true);

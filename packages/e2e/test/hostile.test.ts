@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { Broker } from '@triekv/broker';
-import { encodeFrame, type Reply } from '@triekv/protocol';
+import { PROTOCOL_VERSION, encodeFrame, type Reply } from '@triekv/protocol';
 import { parseValue, type Doc } from '@triekv/record';
 import {
   RawClient,
@@ -56,7 +56,8 @@ function referenceBomb(depth: number): Buffer {
 async function ping(port: number, token?: string): Promise<Reply> {
   const client = await RawClient.connect(port);
   try {
-    if (token !== undefined) await client.request({ type: 'HELLO', protocol: 1, token });
+    if (token !== undefined)
+      await client.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token });
     return await client.request({ type: 'PING' });
   } finally {
     client.destroy();
@@ -186,10 +187,14 @@ describe('a kv-server facing hostile clients', () => {
   it('checks every HELLO: a wrong token or protocol later on ends the connection', async () => {
     const s = await server(['--auth-token', 't0ken']);
     const client = await RawClient.connect(s.port);
-    expect(await client.request({ type: 'HELLO', protocol: 1, token: 't0ken' })).toMatchObject({
+    expect(
+      await client.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token: 't0ken' }),
+    ).toMatchObject({
       type: 'OK',
     });
-    expect(await client.request({ type: 'HELLO', protocol: 1, token: 'wrong' })).toMatchObject({
+    expect(
+      await client.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token: 'wrong' }),
+    ).toMatchObject({
       type: 'ERROR',
       code: 'AUTH_FAILED',
     });
@@ -248,7 +253,7 @@ describe('a kv-server facing hostile clients', () => {
       '{ "a" : 1 ; "b" : { "c" : "x" ; "d" : 1.5 } ; "e" : 123456789012345678901 }',
     ) as Doc;
     const valid = [
-      encodeFrame({ type: 'HELLO', id: 1, protocol: 1, token: 't0ken' }),
+      encodeFrame({ type: 'HELLO', id: 1, protocol: PROTOCOL_VERSION, token: 't0ken' }),
       encodeFrame({ type: 'PUT', id: 2, key: 'k', value: doc, version: [1, 0, 'n'] }),
       encodeFrame({
         type: 'PUT_BATCH',
@@ -275,7 +280,7 @@ describe('a kv-server facing hostile clients', () => {
       return f;
     };
     const probe = await RawClient.connect(s.port);
-    await probe.request({ type: 'HELLO', protocol: 1, token: 't0ken' });
+    await probe.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token: 't0ken' });
     for (let batch = 0; batch < 30; batch++) {
       const clients = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(s.port)));
       for (const c of clients) {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { encodeFrame } from '@triekv/protocol';
+import { PROTOCOL_VERSION, encodeFrame } from '@triekv/protocol';
 import { parseValue, type Doc } from '@triekv/record';
 import { RawClient, startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
 
@@ -99,7 +99,9 @@ describe('kv-server', () => {
       code: 'AUTH_REQUIRED',
     });
     const authed = await RawClient.connect(server.port);
-    expect((await authed.request({ type: 'HELLO', protocol: 1, token: 'tok' })).type).toBe('OK');
+    expect(
+      (await authed.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token: 'tok' })).type,
+    ).toBe('OK');
     authed.destroy();
   });
 

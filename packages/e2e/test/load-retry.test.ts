@@ -1,10 +1,11 @@
+import { Readable } from 'node:stream';
 import { Broker } from '@triekv/broker';
 import { startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
 
 const RECORDS = 20_000;
 
 /** Lines of records, made as the load reads them (so the load is still going when a fault lands). */
-async function* lines(count: number): AsyncGenerator<string> {
+function* chunks(count: number): Generator<string> {
   for (let i = 0; i < count; i += 1000) {
     let chunk = '';
     for (let j = i; j < Math.min(count, i + 1000); j++)
@@ -23,7 +24,7 @@ describe('a load rides out a server that stops for a while', () => {
   });
 
   afterEach(async () => {
-    broker.close();
+    await broker.close();
     server.kill('SIGCONT');
     server.kill('SIGKILL');
     await server.exited;
@@ -47,7 +48,7 @@ describe('a load rides out a server that stops for a while', () => {
     broker.on('down', () => downs++);
     let paused = false;
     let retried = false;
-    const summary = await broker.load(lines(RECORDS), {
+    const summary = await broker.load(Readable.from(chunks(RECORDS)), {
       loadTimeoutMs: 20_000,
       onProgress: (p) => {
         if (!paused && p.records >= 4000) {
@@ -81,7 +82,7 @@ describe('a load rides out a server that stops for a while', () => {
       // Resumed once the broker took it as down.
       server.kill('SIGCONT');
     });
-    const summary = await broker.load(lines(RECORDS), {
+    const summary = await broker.load(Readable.from(chunks(RECORDS)), {
       loadTimeoutMs: 20_000,
       onProgress: (p) => {
         if (!paused && p.records >= 4000) {

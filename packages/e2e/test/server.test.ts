@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, encodeFrame, type OkReply, type Reply, type Version } from '@triekv/protocol';
+import {
+  ErrorCode,
+  PROTOCOL_VERSION,
+  encodeFrame,
+  type OkReply,
+  type Reply,
+  type Version,
+} from '@triekv/protocol';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
 import { RawClient, startServer, waitFor } from '@triekv/test-utils';
@@ -249,10 +256,12 @@ describe('server over TCP', () => {
 
   it('answers HELLO with its identity and refuses another protocol version', async () => {
     const c = await client();
-    expect(ok(await c.request({ type: 'HELLO', protocol: 1 })).server).toMatchObject({
-      protocol: 1,
-      name: 'triekv',
-    });
+    expect(ok(await c.request({ type: 'HELLO', protocol: PROTOCOL_VERSION })).server).toMatchObject(
+      {
+        protocol: PROTOCOL_VERSION,
+        name: 'triekv',
+      },
+    );
     expect(await c.request({ type: 'HELLO', protocol: 99 })).toMatchObject({
       type: 'ERROR',
       code: ErrorCode.PROTOCOL_VERSION,
@@ -271,14 +280,16 @@ describe('server limits and auth', () => {
       });
       await anon.closed;
       const wrong = await RawClient.connect(port);
-      expect(await wrong.request({ type: 'HELLO', protocol: 1, token: 'nope' })).toMatchObject({
+      expect(
+        await wrong.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token: 'nope' }),
+      ).toMatchObject({
         code: ErrorCode.AUTH_FAILED,
       });
       await wrong.closed;
       const right = await RawClient.connect(port);
-      expect((await right.request({ type: 'HELLO', protocol: 1, token: 's3cret' })).type).toBe(
-        'OK',
-      );
+      expect(
+        (await right.request({ type: 'HELLO', protocol: PROTOCOL_VERSION, token: 's3cret' })).type,
+      ).toBe('OK');
       expect((await right.request({ type: 'GET', key: 'x' })).type).toBe('NOT_FOUND');
       right.destroy();
     } finally {

@@ -32,6 +32,8 @@ const OPTIONS = {
   // Ints beyond 64 bits use msgpackr's bigint extension; 64-bit ones arrive as bigint and are normalised.
   useBigIntExtension: true,
   int64AsType: 'bigint' as const,
+  // Bytes values (bin) are copied out of the frame, not views into a buffer that is reused.
+  copyBuffers: true,
 };
 
 /** Shared packer: pack() returns a fresh view each call, so results do not alias each other. */

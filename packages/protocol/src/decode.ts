@@ -16,12 +16,14 @@ class Invalid extends Error {
 }
 
 /**
- * Checks a decoded value and normalises it in place: bigints in the safe range become numbers. Anything
- * that is not a record value (booleans, null, arrays, binary, NaN, non-string keys) is refused.
+ * Checks a decoded value and normalises it in place: bigints in the safe range become numbers, bin
+ * becomes a plain `Uint8Array`. Anything that is not a record value (NaN, non-string keys, extension
+ * types other than ours) is refused, and so is nesting of documents and lists beyond `maxDepth`.
  */
 export function checkValue(value: unknown, depth: number, maxDepth: number, where: string): Value {
   switch (typeof value) {
     case 'string':
+    case 'boolean':
       return value;
     case 'number':
       if (!Number.isFinite(value))
@@ -30,25 +32,44 @@ export function checkValue(value: unknown, depth: number, maxDepth: number, wher
     case 'bigint':
       return normalizeInt(value);
     case 'object':
+      if (value === null) return null;
       if (value instanceof Float) {
         if (!Number.isFinite(value.value))
           throw new Invalid(ErrorCode.BAD_VALUE, `${where}: non-finite float`);
         return value;
       }
       if (value instanceof Map) return checkDoc(value, depth + 1, maxDepth, where);
+      if (Array.isArray(value)) return checkList(value, depth + 1, maxDepth, where);
+      if (value instanceof Uint8Array)
+        // msgpackr gives a Buffer: a plain Uint8Array over its bytes, as the fast reader gives.
+        return value.constructor === Uint8Array
+          ? value
+          : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
       break;
   }
-  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  throw new Invalid(ErrorCode.BAD_VALUE, `${where}: ${kind} is not a record value`);
+  throw new Invalid(ErrorCode.BAD_VALUE, `${where}: ${typeof value} is not a record value`);
+}
+
+function tooDeep(depth: number, maxDepth: number, where: string): void {
+  if (depth > maxDepth)
+    throw new Invalid(
+      ErrorCode.BAD_VALUE,
+      `${where}: documents and lists nested deeper than ${maxDepth} levels`,
+    );
+}
+
+function checkList(list: unknown[], depth: number, maxDepth: number, where: string): Value[] {
+  tooDeep(depth, maxDepth, where);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) continue;
+    list[i] = checkValue(v, depth, maxDepth, where);
+  }
+  return list as Value[];
 }
 
 function checkDoc(doc: Map<unknown, unknown>, depth: number, maxDepth: number, where: string): Doc {
-  if (depth > maxDepth) {
-    throw new Invalid(
-      ErrorCode.BAD_VALUE,
-      `${where}: documents nested deeper than ${maxDepth} levels`,
-    );
-  }
+  tooDeep(depth, maxDepth, where);
   // forEach, not for..of: no [key, value] array per entry on this hot path.
   doc.forEach((value, key) => {
     if (typeof key !== 'string')
@@ -93,9 +114,10 @@ class Checker {
       case Kind.OPT_STRING:
         if (v === undefined || v === null) return undefined;
         return typeof v === 'string' ? v : this.fail(name, 'a string or nil', v);
-      case Kind.DOC:
-        if (!(v instanceof Map)) return this.fail(name, 'a document (msgpack map)', v);
-        return checkDoc(v, 1, this.maxDepth, `${this.type}: field '${name}'`);
+      case Kind.PATH:
+        if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' || toCount(s) !== undefined))
+          return this.fail(name, 'an array of keys (strings) and indexes (whole numbers)', v);
+        return v.map((s: unknown) => (typeof s === 'string' ? s : toCount(s)));
       case Kind.VALUE:
         return checkValue(v, 0, this.maxDepth, `${this.type}: field '${name}'`);
       case Kind.VERSION:
@@ -133,14 +155,14 @@ class Checker {
   ): WireRecord | ExportEntry {
     if (!Array.isArray(raw) || raw.length < 3)
       this.fail(`${name}[${i}]`, 'an array of [key, value, version]', raw);
-    const [key, value, version] = raw as unknown[];
+    const [key, value, version, deleted] = raw as unknown[];
     const item = new Checker(`${this.type} ${name}[${i}]`, this.maxDepth);
-    return {
+    const record = {
       key: item.field(Kind.STRING, 'key', key) as string,
-      value:
-        allowTombstone && value === null ? null : (item.field(Kind.DOC, 'value', value) as Doc),
+      value: item.field(Kind.VALUE, 'value', value) as Value,
       version: item.field(Kind.VERSION, 'version', version) as Version,
     };
+    return allowTombstone && deleted === true ? { ...record, value: null, deleted: true } : record;
   }
 }
 

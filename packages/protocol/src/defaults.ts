@@ -1,5 +1,5 @@
 /** The protocol version this package speaks; sent in HELLO. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Largest frame body accepted or sent, in bytes. */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 /**

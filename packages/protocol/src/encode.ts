@@ -19,8 +19,11 @@ function wireField(kind: Kind, v: unknown): unknown {
     case Kind.OPT_VERSION:
       return v ?? null;
     case Kind.RECORDS:
+      return (v as WireRecord[]).map((r) => [r.key, r.value, r.version]);
     case Kind.ENTRIES:
-      return (v as (WireRecord | ExportEntry)[]).map((r) => [r.key, r.value, r.version]);
+      return (v as ExportEntry[]).map((r) =>
+        r.deleted === true ? [r.key, null, r.version, true] : [r.key, r.value, r.version],
+      );
     case Kind.FLAG:
       return v === true;
     default:

@@ -23,13 +23,15 @@ function writeVersion(w: MsgpackWriter, v: Version): void {
   w.string(v[2]);
 }
 
-/** `[key, value, version]`; a tombstone's value is nil. */
+/** `[key, value, version]`; a tombstone `[key, nil, version, true]`. */
 function writeRecord(w: MsgpackWriter, r: WireRecord | ExportEntry): void {
-  w.byte(0x93);
+  const deleted = (r as ExportEntry).deleted === true;
+  w.byte(deleted ? 0x94 : 0x93);
   w.string(r.key);
-  if (r.value === null) w.nil();
+  if (deleted) w.nil();
   else w.value(r.value);
   writeVersion(w, r.version);
+  if (deleted) w.boolean(true);
 }
 
 function writeField(w: MsgpackWriter, kind: Kind, v: unknown): void {
@@ -40,9 +42,17 @@ function writeField(w: MsgpackWriter, kind: Kind, v: unknown): void {
       return w.string(v as string);
     case Kind.OPT_STRING:
       return v === undefined ? w.nil() : w.string(v as string);
-    case Kind.DOC:
     case Kind.VALUE:
       return w.value(v as WireRecord['value']);
+    case Kind.PATH: {
+      const path = v as (string | number)[];
+      w.arrayHeader(path.length);
+      for (const s of path) {
+        if (typeof s === 'string') w.string(s);
+        else w.number(s);
+      }
+      return;
+    }
     case Kind.VERSION:
       return writeVersion(w, v as Version);
     case Kind.OPT_VERSION:
@@ -128,10 +138,14 @@ function readVersion(r: MsgpackReader): Version {
 }
 
 function readRecord(r: MsgpackReader, allowTombstone: boolean): WireRecord | ExportEntry {
-  if (r.arrayLength() !== 3) throw BAIL;
+  const n = r.arrayLength();
+  if (n !== 3 && !(n === 4 && allowTombstone)) throw BAIL;
   const key = r.string();
-  const value = allowTombstone && r.nil() ? null : r.doc();
-  return { key, value, version: readVersion(r) };
+  const value = r.value(0);
+  const version = readVersion(r);
+  if (n === 3) return { key, value, version };
+  if (!r.boolean() || value !== null) throw BAIL;
+  return { key, value: null, version, deleted: true };
 }
 
 /** A field's value, or undefined for one that is absent (nil, an unset flag). */
@@ -143,10 +157,18 @@ function readField(r: MsgpackReader, kind: Kind): unknown {
       return r.string();
     case Kind.OPT_STRING:
       return r.nil() ? undefined : r.string();
-    case Kind.DOC:
-      return r.doc();
     case Kind.VALUE:
       return r.value(0);
+    case Kind.PATH: {
+      const n = r.arrayLength();
+      const path: (string | number)[] = [];
+      for (let i = 0; i < n; i++) {
+        const b = r.peek();
+        // A string (a key), else a whole number (an index); anything else bails.
+        path.push((b & 0xe0) === 0xa0 || (b >= 0xd9 && b <= 0xdb) ? r.string() : r.count());
+      }
+      return path;
+    }
     case Kind.VERSION:
       return readVersion(r);
     case Kind.OPT_VERSION:

@@ -12,17 +12,17 @@ export const Kind = {
   STRING: 1,
   /** A string, or nil when absent. */
   OPT_STRING: 2,
-  /** A record's document (msgpack map). */
-  DOC: 3,
+  /** A path: an array of strings (keys) and whole numbers (list indexes). */
+  PATH: 3,
   /** `[wall ms, counter, node]`. */
   VERSION: 4,
   /** A version, or nil when absent. */
   OPT_VERSION: 5,
   /** An array of strings. */
   STRINGS: 6,
-  /** An array of `[key, document, version]`. */
+  /** An array of `[key, value, version]`. */
   RECORDS: 7,
-  /** An array of `[key, document or nil (a tombstone), version]`. */
+  /** An array of `[key, value, version]`, a tombstone `[key, nil, version, true]`. */
   ENTRIES: 8,
   /** `true` when set, left off the end of the message when not (only last fields may be flags). */
   FLAG: 9,
@@ -66,10 +66,10 @@ const FIELDS: { readonly [T in MessageType]: readonly Field<FieldsOf<T>>[] } = {
     field('client', Kind.OPT_STRING),
   ],
   PING: [],
-  PUT: [field('key', Kind.STRING), field('value', Kind.DOC), field('version', Kind.VERSION)],
+  PUT: [field('key', Kind.STRING), field('value', Kind.VALUE), field('version', Kind.VERSION)],
   PUT_BATCH: [field('records', Kind.RECORDS)],
   GET: [field('key', Kind.STRING), field('versionOnly', Kind.FLAG)],
-  QUERY: [field('key', Kind.STRING), field('path', Kind.STRINGS), field('versionOnly', Kind.FLAG)],
+  QUERY: [field('key', Kind.STRING), field('path', Kind.PATH), field('versionOnly', Kind.FLAG)],
   DELETE: [field('key', Kind.STRING), field('version', Kind.VERSION)],
   SCAN: [field('prefix', Kind.STRING), field('limit', Kind.COUNT), field('after', Kind.OPT_STRING)],
   STATS: [],

@@ -1,18 +1,23 @@
-import type { Doc, Value } from '@triekv/record';
+import type { Path, Value } from '@triekv/record';
 import type { Version } from './version.js';
 
-/** A record as carried by PUT_BATCH and EXPORT. */
+/** A record as carried by PUT_BATCH: its key, its value (any value) and its version. */
 export interface WireRecord {
   key: string;
-  value: Doc;
+  value: Value;
   version: Version;
 }
 
-/** One EXPORT entry: a record, or a tombstone (`value: null`) with the version of its delete. */
+/**
+ * One EXPORT entry: a record, or a tombstone (`deleted: true`, `value: null`) with the version of its
+ * delete. On the wire `[key, value, version]`, and `[key, nil, version, true]` for a tombstone (a
+ * record's value may itself be null).
+ */
 export interface ExportEntry {
   key: string;
-  value: Doc | null;
+  value: Value;
   version: Version;
+  deleted?: true;
 }
 
 /** What STATS reports: flat counters, and one level of named groups of counters. */
@@ -42,7 +47,7 @@ export interface PutRequest {
   type: 'PUT';
   id: number;
   key: string;
-  value: Doc;
+  value: Value;
   version: Version;
 }
 /** Many PUTs in one message, for bulk loads. */
@@ -62,12 +67,15 @@ export interface GetRequest {
    */
   versionOnly?: boolean;
 }
-/** The value at `path` inside the record `key` (an empty path is the whole document). */
+/**
+ * The value at `path` inside the record `key` (an empty path is the whole value): strings are keys
+ * into documents, numbers indexes into lists.
+ */
 export interface QueryRequest {
   type: 'QUERY';
   id: number;
   key: string;
-  path: string[];
+  path: Path;
   /** Only the record's version and whether the path is there (see `GetRequest.versionOnly`). */
   versionOnly?: boolean;
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { Float, normalizeInt, type Doc, type Value } from '@triekv/record';
+import { Float, normalizeInt, type Doc, type List, type Value } from '@triekv/record';
 import { FLOAT_EXT } from './defaults.js';
 import { BAIL } from './msgpack-writer.js';
 
@@ -314,12 +314,42 @@ export class MsgpackReader {
     return this.docAfter(this.byte(), 1);
   }
 
-  /** A record value; `depth` is that of the document it sits in (0 for a bare value). */
+  /** A list at nesting `depth`, given its first byte. */
+  private listAfter(b: number, depth: number): List {
+    const n = (b & 0xf0) === 0x90 ? this.counted(b & 0x0f) : this.counted(this.wideSize(b, 0xdc));
+    if (depth > this.maxDepth) throw BAIL;
+    const list: List = [];
+    for (let i = 0; i < n; i++) list.push(this.value(depth));
+    return list;
+  }
+
+  /** Bytes (msgpack bin), copied out of the frame, given the first byte. */
+  private binAfter(b: number): Uint8Array {
+    let n: number;
+    if (b === 0xc4) {
+      this.need(1);
+      n = this.src[this.at++] as number;
+    } else {
+      this.need(b === 0xc5 ? 2 : 4);
+      n = b === 0xc5 ? this.view.getUint16(this.at) : this.view.getUint32(this.at);
+      this.at += b === 0xc5 ? 2 : 4;
+    }
+    this.need(n);
+    const bytes = Uint8Array.prototype.slice.call(this.src, this.at, this.at + n) as Uint8Array;
+    this.at += n;
+    return bytes;
+  }
+
+  /** A record value; `depth` is that of the document or list it sits in (0 for a bare value). */
   value(depth: number): Value {
     const b = this.byte();
     if (b < 0x80 || b >= 0xe0) return b < 0x80 ? b : b - 0x100;
     if ((b & 0xe0) === 0xa0 || (b >= 0xd9 && b <= 0xdb)) return this.stringAfter(b);
     if ((b & 0xf0) === 0x80 || b === 0xde || b === 0xdf) return this.docAfter(b, depth + 1);
+    if ((b & 0xf0) === 0x90 || b === 0xdc || b === 0xdd) return this.listAfter(b, depth + 1);
+    if (b === 0xc0) return null;
+    if (b === 0xc2 || b === 0xc3) return b === 0xc3;
+    if (b >= 0xc4 && b <= 0xc6) return this.binAfter(b);
     if (b === 0xcb) {
       const f = this.float64();
       if (!Number.isFinite(f)) throw BAIL;

@@ -236,11 +236,34 @@ export class MsgpackWriter {
     this.header(n, 0x90, 0xdc);
   }
 
+  /** Bytes, as msgpack bin. */
+  bin(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.room(5 + n);
+    if (n < 0x100) {
+      this.out[this.pos++] = 0xc4;
+      this.out[this.pos++] = n;
+    } else if (n < 0x10000) {
+      this.out[this.pos++] = 0xc5;
+      this.view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else {
+      this.out[this.pos++] = 0xc6;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    }
+    this.out.set(bytes, this.pos);
+    this.pos += n;
+  }
+
   mapHeader(n: number): void {
     this.header(n, 0x80, 0xde);
   }
 
-  /** A record value: ints, floats (`Float` as ext 0x46 with its raw bits), strings, documents. */
+  /**
+   * A record value: ints, floats (`Float` as ext 0x46 with its raw bits), strings, bytes (bin),
+   * documents (maps), lists (arrays), booleans and null (nil).
+   */
   value(v: Value): void {
     switch (typeof v) {
       case 'string':
@@ -249,7 +272,19 @@ export class MsgpackWriter {
         return this.number(v);
       case 'bigint':
         return this.bigint(v);
+      case 'boolean':
+        return this.boolean(v);
       default:
+        if (v === null) return this.nil();
+        if (Array.isArray(v)) {
+          this.arrayHeader(v.length);
+          for (const item of v) this.value(item);
+          return;
+        }
+        if (v instanceof Uint8Array) {
+          this.bin(v);
+          return;
+        }
         if (v instanceof Float) {
           this.room(10);
           this.out[this.pos++] = 0xd7;

@@ -14,6 +14,10 @@ export const { value: valueArb, doc: docArb } = fc.letrec<{ value: Value; doc: D
       .double({ noNaN: true, noDefaultInfinity: true })
       .map((d) => (Number.isInteger(d) ? new Float(d) : d)),
     fc.string({ unit: 'binary', maxLength: 10 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 8 }),
+    fc.array(tie('value'), { maxLength: 3 }),
     tie('doc'),
   ),
   doc: fc
@@ -39,13 +43,13 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant('PUT' as const),
     id,
     key: str,
-    value: docArb,
+    value: valueArb,
     version: versionArb,
   }),
   fc.record({
     type: fc.constant('PUT_BATCH' as const),
     id,
-    records: fc.array(fc.record({ key: str, value: docArb, version: versionArb }), {
+    records: fc.array(fc.record({ key: str, value: valueArb, version: versionArb }), {
       maxLength: 4,
     }),
   }),
@@ -58,7 +62,7 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       type: fc.constant('QUERY' as const),
       id,
       key: str,
-      path: fc.array(str, { maxLength: 3 }),
+      path: fc.array(fc.oneof(str, fc.nat()), { maxLength: 3 }),
       versionOnly: fc.constant(true),
     },
     { requiredKeys: ['type', 'id', 'key', 'path'] },
@@ -85,7 +89,15 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       keys: fc.array(str, { maxLength: 3 }),
       cursor: str,
       entries: fc.array(
-        fc.record({ key: str, value: fc.option(docArb, { nil: null }), version: versionArb }),
+        fc.oneof(
+          fc.record({ key: str, value: valueArb, version: versionArb }),
+          fc.record({
+            key: str,
+            value: fc.constant(null),
+            version: versionArb,
+            deleted: fc.constant(true as const),
+          }),
+        ),
         { maxLength: 3 },
       ),
     },

@@ -48,24 +48,12 @@ export class DuplicateKeyError extends ParseError {
   }
 }
 
-/** A record's top-level value is not a document. Code `NOT_A_DOCUMENT`. */
-export class NotADocumentError extends ParseError {
-  constructor(found: string, position: Position) {
-    super(
-      'NOT_A_DOCUMENT',
-      `the value of a record must be a document ({ ... }), found ${found}`,
-      position,
-    );
-    this.name = 'NotADocumentError';
-  }
-}
-
-/** Documents nested deeper than the `maxDepth` limit. Code `TOO_DEEP`. */
+/** Documents and lists nested deeper than the `maxDepth` limit. Code `TOO_DEEP`. */
 export class TooDeepError extends ParseError {
   constructor(limit: number, position: Position) {
     super(
       'TOO_DEEP',
-      `documents nested deeper than ${limit} levels (the maxDepth limit)`,
+      `documents and lists nested deeper than ${limit} levels (the maxDepth limit)`,
       position,
     );
     this.name = 'TooDeepError';

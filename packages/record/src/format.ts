@@ -1,6 +1,21 @@
+import { isUtf8 } from 'node:buffer';
 import { InvalidValueError } from './errors.js';
 import { formatPath } from './path.js';
 import { Float, type KvRecord, type Path, type Value } from './value.js';
+
+/**
+ * How documents are written: `colon` (canonical: `{ "a" : 1 ; "b" : [ 1 ; 2 ] }`) or `arrow`, the
+ * assignment's later edition (`[ "a" -> 1 | "b" -> [ 1 | 2 ] ]`). In the arrow style an empty list
+ * prints as `[]`, which reads back as an empty document there: only the colon style round-trips every
+ * value.
+ */
+export type Style = 'colon' | 'arrow';
+
+/** Options of the writers. */
+export interface FormatOptions {
+  /** @default 'colon' */
+  style?: Style;
+}
 
 /** A string in canonical form: double quotes, JSON escapes. */
 export function formatString(text: string): string {
@@ -16,8 +31,31 @@ export function formatFloat(n: number): string {
   return Number.isInteger(n) && !text.includes('e') ? `${text}.0` : text;
 }
 
-/** A value in canonical text: `22`, `17.0`, `"John"`, `{ "a" : 1 ; "b" : "x" }`, `{}`. */
-export function formatValue(value: Value): string {
+/**
+ * Bytes as text: a string when they are valid UTF-8 (what a Redis client's `SET k "hello"` stores reads
+ * as `"hello"`), else `b"..."` with printable ASCII as itself and `\xNN` for every other byte.
+ */
+export function formatBytes(bytes: Uint8Array): string {
+  if (isUtf8(bytes)) return formatString(Buffer.from(bytes).toString('utf8'));
+  let out = 'b"';
+  for (const b of bytes) {
+    if (b === 0x22) out += '\\"';
+    else if (b === 0x5c) out += '\\\\';
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/**
+ * A value in canonical text: `22`, `17.0`, `"John"`, `true`, `null`, `[ 1 ; "a" ]`,
+ * `{ "a" : 1 ; "b" : "x" }`, `{}`, `[]` (an empty list), `b"\xff"`.
+ */
+export function formatValue(value: Value, options?: FormatOptions): string {
+  return write(value, options?.style === 'arrow');
+}
+
+function write(value: Value, arrow: boolean): string {
   switch (typeof value) {
     case 'number':
       if (Number.isInteger(value)) {
@@ -33,35 +71,78 @@ export function formatValue(value: Value): string {
       return String(value);
     case 'string':
       return formatString(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
     default:
+      if (value === null) return 'null';
+      if (value instanceof Map) return writeDoc(value, arrow);
       if (value instanceof Float) return formatFloat(value.value);
-      if (value instanceof Map) return formatDoc(value);
+      if (value instanceof Uint8Array) return formatBytes(value);
+      if (Array.isArray(value)) return writeList(value, arrow);
       throw new InvalidValueError(`not a record value: ${Object.prototype.toString.call(value)}`);
   }
 }
 
-function formatDoc(doc: Map<string, Value>): string {
-  if (doc.size === 0) return '{}';
-  let out = '{ ';
+function writeDoc(doc: Map<string, Value>, arrow: boolean): string {
+  if (doc.size === 0) return arrow ? '[]' : '{}';
+  let out = arrow ? '[ ' : '{ ';
   let first = true;
   for (const [key, value] of doc) {
     if (typeof key !== 'string') throw new InvalidValueError('document keys must be strings');
-    if (!first) out += ' ; ';
-    out += `${formatString(key)} : ${formatValue(value)}`;
+    if (!first) out += arrow ? ' | ' : ' ; ';
+    out += `${formatString(key)}${arrow ? ' -> ' : ' : '}${write(value, arrow)}`;
     first = false;
   }
-  return `${out} }`;
+  return arrow ? `${out} ]` : `${out} }`;
 }
 
-/** A record as one canonical line (no newline): `"key" : { ... }`. */
-export function formatRecord(record: KvRecord): string {
-  if (!(record.value instanceof Map)) {
-    throw new InvalidValueError('the value of a record must be a document (a Map)');
+function writeList(list: Value[], arrow: boolean): string {
+  if (list.length === 0) return '[]';
+  let out = '[ ';
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0) out += arrow ? ' | ' : ' ; ';
+    out += write(list[i] as Value, arrow);
   }
-  return `${formatString(record.key)} : ${formatDoc(record.value)}`;
+  return `${out} ]`;
+}
+
+/** A record as one canonical line (no newline): `"key" : { ... }` (or `"key" -> [ ... ]`). */
+export function formatRecord(record: KvRecord, options?: FormatOptions): string {
+  const arrow = options?.style === 'arrow';
+  return `${formatString(record.key)}${arrow ? ' -> ' : ' : '}${write(record.value, arrow)}`;
 }
 
 /** The display form GET and QUERY print: `PATH : VALUE`, e.g. `person2.address.number : 12`. */
-export function formatDisplay(path: Path, value: Value): string {
-  return `${formatPath(path)} : ${formatValue(value)}`;
+export function formatDisplay(path: Path, value: Value, options?: FormatOptions): string {
+  const arrow = options?.style === 'arrow';
+  return `${formatPath(path)}${arrow ? ' -> ' : ' : '}${write(value, arrow)}`;
+}
+
+/**
+ * A value as JSON text, exact where JSON.stringify is not: ints beyond 2^53 as their digits, floats
+ * with a decimal point or an exponent (`17.0`), documents as objects in their key order, lists as
+ * arrays, bytes as a string when they are valid UTF-8, else as `{"$bytes":"BASE64"}`.
+ */
+export function formatJson(value: Value): string {
+  switch (typeof value) {
+    case 'number':
+    case 'bigint':
+    case 'string':
+    case 'boolean':
+      return write(value, false);
+    default:
+      if (value === null) return 'null';
+      if (value instanceof Float) return formatFloat(value.value);
+      if (value instanceof Uint8Array) {
+        if (isUtf8(value)) return formatString(Buffer.from(value).toString('utf8'));
+        return `{"$bytes":"${Buffer.from(value).toString('base64')}"}`;
+      }
+      if (value instanceof Map) {
+        const parts: string[] = [];
+        for (const [key, v] of value) parts.push(`${formatString(key)}:${formatJson(v)}`);
+        return `{${parts.join(',')}}`;
+      }
+      if (Array.isArray(value)) return `[${value.map(formatJson).join(',')}]`;
+      throw new InvalidValueError(`not a record value: ${Object.prototype.toString.call(value)}`);
+  }
 }

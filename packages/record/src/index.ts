@@ -27,7 +27,9 @@ export {
   valuesEqual,
   type Doc,
   type KvRecord,
+  type List,
   type Path,
+  type PathSegment,
   type Value,
   type ValueKind,
 } from './value.js';
@@ -35,7 +37,6 @@ export {
   DuplicateKeyError,
   InvalidValueError,
   LineTooLongError,
-  NotADocumentError,
   ParseError,
   RecordError,
   SyntaxParseError,
@@ -43,8 +44,18 @@ export {
   type Position,
 } from './errors.js';
 export { parseRecord, parseValue, type ParseOptions } from './parse.js';
-export { formatDisplay, formatFloat, formatRecord, formatString, formatValue } from './format.js';
-export { PathError, formatPath, parsePath } from './path.js';
+export {
+  formatBytes,
+  formatDisplay,
+  formatFloat,
+  formatJson,
+  formatRecord,
+  formatString,
+  formatValue,
+  type FormatOptions,
+  type Style,
+} from './format.js';
+export { PathError, formatPath, isIndex, parsePath } from './path.js';
 export {
   readRecordBatches,
   readRecords,

@@ -3,12 +3,12 @@ import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_LINE_LENGTH } fro
 import {
   DuplicateKeyError,
   LineTooLongError,
-  NotADocumentError,
   SyntaxParseError,
   TooDeepError,
   type ParseError,
+  type Position,
 } from './errors.js';
-import { Float, normalizeInt, type Doc, type KvRecord, type Value } from './value.js';
+import { Float, normalizeInt, type Doc, type KvRecord, type List, type Value } from './value.js';
 
 /** Limits for parsing; every field is optional. */
 export interface ParseOptions {
@@ -24,6 +24,13 @@ export interface ParseOptions {
    * @default 64
    */
   maxIntBytes?: number;
+  /**
+   * A key repeated inside one document: `last` keeps the last value (at the first one's place, as
+   * `JSON.parse` does), `error` refuses the line (`DUPLICATE_KEY`). @default 'last'
+   */
+  duplicateKeys?: 'last' | 'error';
+  /** Called for each repeated key that `duplicateKeys: 'last'` let through. */
+  onDuplicateKey?: (key: string, position: Position) => void;
 }
 
 const OPEN_BRACE = 0x7b;
@@ -38,6 +45,27 @@ const MINUS = 0x2d;
 const GREATER = 0x3e;
 const BACKSLASH = 0x5c;
 const DOT = 0x2e;
+const QUOTE = 0x22;
+const LOWER_B = 0x62;
+
+/** Characters that end a bare value (besides whitespace): the format's own punctuation. */
+function endsBareValue(c: number): boolean {
+  return (
+    c === OPEN_BRACE ||
+    c === CLOSE_BRACE ||
+    c === OPEN_BRACKET ||
+    c === CLOSE_BRACKET ||
+    c === SEMICOLON ||
+    c === COMMA ||
+    c === PIPE
+  );
+}
+
+/**
+ * A bare value made only of what numbers are made of: read as a number, whose errors (`1.`, `1e`,
+ * `1.5.3`) are errors, not strings. Anything else bare (`1QP`, `kshd`) is a string.
+ */
+const NUMBERISH = /^-?[0-9.][0-9.eE+-]*$|^-$/;
 
 /**
  * A recursive-descent parser over one line of text. It reads by char code and slices strings out of the
@@ -45,6 +73,10 @@ const DOT = 0x2e;
  */
 class Parser {
   pos = 0;
+  /** Set once the record's key is followed by `->`: then `[]` is an empty document, not a list. */
+  arrow = false;
+  duplicateKeys: 'last' | 'error' = 'last';
+  onDuplicateKey: ((key: string, position: Position) => void) | undefined;
 
   constructor(
     readonly text: string,
@@ -78,39 +110,52 @@ class Parser {
     this.skipSpace();
     const key = this.key('a record key');
     this.skipSpace();
-    this.separator();
+    this.arrow = this.separator();
     this.skipSpace();
-    const c = this.text.charCodeAt(this.pos);
-    if (c !== OPEN_BRACE && c !== OPEN_BRACKET) {
-      const at = this.pos;
-      if (at >= this.text.length) this.fail("expected '{' (the record's document)");
-      let found = describeAt(this.text, at);
-      try {
-        const value = this.value(0);
-        found = typeof value === 'string' ? 'a string' : 'a number';
-      } catch (_error) {
-        // Not even a value: report what character was there.
-      }
-      throw new NotADocumentError(found, this.position(at));
-    }
-    const value = this.doc(1);
+    if (this.pos >= this.text.length) this.fail("expected the record's value (a document { ... })");
+    const value = this.value(0);
     this.skipSpace();
-    if (this.pos < this.text.length) this.fail('expected end of line after the document');
+    if (this.pos < this.text.length) this.fail("expected end of line after the record's value");
     return { key, value };
   }
 
-  /** `:` or `->` between a key and its value. */
-  separator(): void {
+  /** `:` or `->` between a key and its value; whether it was `->`. */
+  separator(): boolean {
     const c = this.text.charCodeAt(this.pos);
     if (c === COLON) {
       this.pos++;
-      return;
+      return false;
     }
     if (c === MINUS && this.text.charCodeAt(this.pos + 1) === GREATER) {
       this.pos += 2;
-      return;
+      return true;
     }
-    this.fail("expected ':' (or '->')");
+    return this.fail("expected ':' (or '->')");
+  }
+
+  /** Whether the `[` at `pos` opens a document (`[ KEY : ...` or `[ KEY -> ...`) rather than a list. */
+  bracketIsDoc(): boolean {
+    const text = this.text;
+    let pos = this.pos + 1;
+    while (pos < text.length && isSpace(text.charCodeAt(pos))) pos++;
+    const c = text.charCodeAt(pos);
+    if (c === CLOSE_BRACKET) return this.arrow;
+    const close = closingQuote(c);
+    if (close >= 0) {
+      // Past the quoted key (escapes skipped); unterminated: a list, whose parse then says so.
+      pos++;
+      while (pos < text.length && text.charCodeAt(pos) !== close)
+        pos += text.charCodeAt(pos) === BACKSLASH ? 2 : 1;
+      if (pos >= text.length) return false;
+      pos++;
+    } else {
+      const start = pos;
+      while (pos < text.length && isBareKeyChar(text.charCodeAt(pos))) pos++;
+      if (pos === start) return false;
+    }
+    while (pos < text.length && isSpace(text.charCodeAt(pos))) pos++;
+    const after = text.charCodeAt(pos);
+    return after === COLON || (after === MINUS && text.charCodeAt(pos + 1) === GREATER);
   }
 
   key(what: string): string {
@@ -141,7 +186,10 @@ class Parser {
     for (;;) {
       const keyAt = this.pos;
       const key = this.key(`a key or ${closeText}`);
-      if (doc.has(key)) throw new DuplicateKeyError(key, this.position(keyAt));
+      if (doc.has(key)) {
+        if (this.duplicateKeys === 'error') throw new DuplicateKeyError(key, this.position(keyAt));
+        this.onDuplicateKey?.(key, this.position(keyAt));
+      }
       this.skipSpace();
       this.separator();
       this.skipSpace();
@@ -166,11 +214,127 @@ class Parser {
 
   value(depth: number): Value {
     const c = this.text.charCodeAt(this.pos);
-    if (c === OPEN_BRACE || c === OPEN_BRACKET) return this.doc(depth + 1);
+    if (c === OPEN_BRACE) return this.doc(depth + 1);
+    if (c === OPEN_BRACKET) return this.bracketIsDoc() ? this.doc(depth + 1) : this.list(depth + 1);
     const close = closingQuote(c);
     if (close >= 0) return this.string(close);
-    if (c === MINUS || (c >= 0x30 && c <= 0x39)) return this.number();
-    return this.fail('expected a value (a number, a quoted string or a document)');
+    if (c === LOWER_B && this.text.charCodeAt(this.pos + 1) === QUOTE) return this.bytes();
+    return this.bare();
+  }
+
+  /** `[ v ; v ; ... ]` (`,` and `|` also separate; a trailing separator is allowed). */
+  list(depth: number): List {
+    if (depth > this.maxDepth) throw new TooDeepError(this.maxDepth, this.position(this.pos));
+    this.pos++;
+    const list: List = [];
+    this.skipSpace();
+    if (this.text.charCodeAt(this.pos) === CLOSE_BRACKET) {
+      this.pos++;
+      return list;
+    }
+    for (;;) {
+      if (this.pos >= this.text.length) this.fail("expected a value or ']'");
+      list.push(this.value(depth));
+      this.skipSpace();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === CLOSE_BRACKET) {
+        this.pos++;
+        return list;
+      }
+      if (c !== SEMICOLON && c !== COMMA && c !== PIPE) this.fail("expected ']' or ';'");
+      this.pos++;
+      this.skipSpace();
+      if (this.text.charCodeAt(this.pos) === CLOSE_BRACKET) {
+        this.pos++;
+        return list;
+      }
+    }
+  }
+
+  /**
+   * A bare (unquoted) value, up to whitespace or punctuation: a number when it is one, `true`, `false`
+   * or `null` (or Python's `True`, `False`, `None`), else a string (`kshd`, `1QP`, `hello-world`).
+   */
+  bare(): Value {
+    const text = this.text;
+    const start = this.pos;
+    let pos = start;
+    while (pos < text.length) {
+      const c = text.charCodeAt(pos);
+      if (isSpace(c) || endsBareValue(c)) break;
+      pos++;
+    }
+    if (pos === start) {
+      return this.fail(
+        pos >= text.length
+          ? 'expected a value (a number, a string, a document or a list)'
+          : `expected a value (a number, a string, a document or a list), found ${describeAt(text, pos)}`,
+      );
+    }
+    const token = text.slice(start, pos);
+    if (NUMBERISH.test(token)) {
+      const n = this.number();
+      if (this.pos !== pos) this.fail('expected the end of the number', this.pos);
+      return n;
+    }
+    this.pos = pos;
+    // Python's own spellings too: a dict printed by Python writes True, False and None.
+    if (token === 'true' || token === 'True') return true;
+    if (token === 'false' || token === 'False') return false;
+    if (token === 'null' || token === 'None') return null;
+    return token;
+  }
+
+  /**
+   * `b"..."`: bytes. Printable ASCII stands for itself; `\xNN` is any byte; `\\ \" \n \r \t \0`; other
+   * characters stand for their UTF-8 bytes.
+   */
+  bytes(): Uint8Array {
+    const text = this.text;
+    const open = this.pos;
+    let pos = open + 2;
+    const out: number[] = [];
+    for (;;) {
+      if (pos >= text.length) this.fail('unterminated bytes (b"...")', open);
+      const c = text.charCodeAt(pos);
+      if (c === QUOTE) break;
+      if (c !== BACKSLASH) {
+        if (c < 0x80) {
+          out.push(c);
+          pos++;
+        } else {
+          const cp = text.codePointAt(pos) as number;
+          for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out.push(b);
+          pos += cp > 0xffff ? 2 : 1;
+        }
+        continue;
+      }
+      const e = text.charCodeAt(pos + 1);
+      const simple =
+        e === BACKSLASH || e === QUOTE
+          ? e
+          : e === 0x6e
+            ? 10
+            : e === 0x72
+              ? 13
+              : e === 0x74
+                ? 9
+                : e === 0x30
+                  ? 0
+                  : -1;
+      if (simple >= 0) {
+        out.push(simple);
+        pos += 2;
+        continue;
+      }
+      const hex = text.slice(pos + 2, pos + 4);
+      if (e !== 0x78 || !/^[0-9a-fA-F]{2}$/.test(hex))
+        this.fail('invalid escape in bytes (expected \\xNN, \\\\, \\", \\n, \\r, \\t or \\0)', pos);
+      out.push(parseInt(hex, 16));
+      pos += 4;
+    }
+    this.pos = pos + 1;
+    return Uint8Array.from(out);
   }
 
   number(): Value {
@@ -300,12 +464,15 @@ function isDigit(c: number): boolean {
 }
 
 function parserFor(text: string, options: ParseOptions | undefined): Parser {
-  return new Parser(
+  const parser = new Parser(
     text,
     options?.line ?? 1,
     options?.maxDepth ?? DEFAULT_MAX_DEPTH,
     options?.maxIntBytes ?? DEFAULT_MAX_INT_BYTES,
   );
+  if (options?.duplicateKeys === 'error') parser.duplicateKeys = 'error';
+  parser.onDuplicateKey = options?.onDuplicateKey;
+  return parser;
 }
 
 function checkLength(text: string, options: ParseOptions | undefined): void {
@@ -314,8 +481,9 @@ function checkLength(text: string, options: ParseOptions | undefined): void {
 }
 
 /**
- * Parses one record line, `KEY : DOC`, in any accepted style (`:`/`->`, `;`/`,`/`|`, `{}`/`[]`, double,
- * single or typographic quotes). Throws a `ParseError` saying where and what was expected.
+ * Parses one record line, `KEY : VALUE`, in any accepted style (`:`/`->`, `;`/`,`/`|`, `{}`/`[]` for
+ * documents, `[]` for lists, double, single or typographic quotes, bare keys and values). Throws a
+ * `ParseError` saying where and what was expected.
  */
 export function parseRecord(text: string, options?: ParseOptions): KvRecord {
   if (typeof text !== 'string') throw new TypeError('text must be a string');
@@ -323,7 +491,7 @@ export function parseRecord(text: string, options?: ParseOptions): KvRecord {
   return parserFor(text, options).record();
 }
 
-/** Parses a single value (a number, a string or a document), with the same rules as `parseRecord`. */
+/** Parses a single value (any kind), with the same rules as `parseRecord` (colon style: `[]` is a list). */
 export function parseValue(text: string, options?: ParseOptions): Value {
   if (typeof text !== 'string') throw new TypeError('text must be a string');
   checkLength(text, options);

@@ -13,30 +13,40 @@ export class Float {
 /** An ordered document: keys are unique and keep the order they were written in. */
 export type Doc = Map<string, Value>;
 
+/** An ordered list of values (documents inside it are documents like any other). */
+export type List = Value[];
+
 /**
  * A value: an int (`number` holding an integer, or `bigint` for ints beyond 2^53), a float (`number`
- * holding a non-integer, or `Float`), a string, or a nested document.
+ * holding a non-integer, or `Float`), a string (text), bytes (`Uint8Array`: any byte values), a
+ * document (`Map`), a list (array), a boolean, or null.
  */
-export type Value = number | bigint | Float | string | Doc;
+export type Value = number | bigint | Float | string | Uint8Array | Doc | List | boolean | null;
 
-/** One record: a top-level key and its document. */
+/** One record: a top-level key and its value (a document, as a rule, but any value may be stored). */
 export interface KvRecord {
   key: string;
-  value: Doc;
+  value: Value;
 }
 
-/** A path: the keys to follow from a record's key down into nested documents. */
-export type Path = string[];
+/**
+ * One step of a path: a key into a document (a string), or an index into a list (a number; on a
+ * document it is the key of the same digits).
+ */
+export type PathSegment = string | number;
 
-/** The four kinds of value. */
-export type ValueKind = 'int' | 'float' | 'string' | 'doc';
+/** A path: the steps to follow from a record's key down into nested documents and lists. */
+export type Path = PathSegment[];
+
+/** The kinds of value. */
+export type ValueKind = 'int' | 'float' | 'string' | 'bytes' | 'doc' | 'list' | 'boolean' | 'null';
 
 /** A float value for `n`: the number itself unless it is whole, then a `Float`. */
 export function float(n: number): number | Float {
   return Number.isInteger(n) ? new Float(n) : n;
 }
 
-/** Which of the four kinds `value` is. */
+/** Which kind `value` is. */
 export function kindOf(value: Value): ValueKind {
   switch (typeof value) {
     case 'number':
@@ -45,8 +55,14 @@ export function kindOf(value: Value): ValueKind {
       return 'int';
     case 'string':
       return 'string';
+    case 'boolean':
+      return 'boolean';
     default:
-      return value instanceof Float ? 'float' : 'doc';
+      if (value === null) return 'null';
+      if (value instanceof Map) return 'doc';
+      if (value instanceof Float) return 'float';
+      if (value instanceof Uint8Array) return 'bytes';
+      return 'list';
   }
 }
 
@@ -68,12 +84,17 @@ export function normalizeInt(value: bigint): number | bigint {
     : value;
 }
 
-/** Follows `path` down from `value`; undefined when a key is missing or a non-document is in the way. */
+/**
+ * Follows `path` down from `value`: a string steps into a document, a number into a list (or into a
+ * document, as the key of its digits). Undefined when a step finds nothing or a scalar is in the way.
+ */
 export function valueAt(value: Value, path: Path): Value | undefined {
   let current: Value | undefined = value;
-  for (const key of path) {
-    if (!(current instanceof Map)) return undefined;
-    current = current.get(key);
+  for (const step of path) {
+    if (current instanceof Map)
+      current = current.get(typeof step === 'number' ? String(step) : step);
+    else if (Array.isArray(current) && typeof step === 'number') current = current[step];
+    else return undefined;
     if (current === undefined) return undefined;
   }
   return current;
@@ -94,6 +115,12 @@ export function valuesEqual(a: Value, b: Value): boolean {
     }
     return true;
   }
+  if (kind === 'list') {
+    const x = a as List;
+    const y = b as List;
+    return x.length === y.length && x.every((v, i) => valuesEqual(v, y[i] as Value));
+  }
+  if (kind === 'bytes') return Buffer.from(a as Uint8Array).equals(b as Uint8Array);
   if (kind === 'float') return Object.is(toNumber(a as Float), toNumber(b as Float));
   if (kind === 'int') return BigInt(a as number | bigint) === BigInt(b as number | bigint);
   return a === b;

@@ -29,7 +29,7 @@ describe('paths', () => {
     ['a..b', 'col 3: expected a key (empty segment)'],
     ['a.', 'col 3: expected a key after the dot'],
     ['a."b', 'col 3: unterminated string'],
-    ['a."b"c', "col 6: expected '.' or end of path"],
+    ['a."b"c', "col 6: expected '.', '[' or end of path"],
     ['a.b c', 'col 3: a key with spaces must be quoted'],
   ])('rejects %j', (text, message) => {
     expect(() => parsePath(text)).toThrow(PathError);

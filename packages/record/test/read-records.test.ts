@@ -68,10 +68,10 @@ describe('readRecords', () => {
     expect(summary(await collect([fixture('malformed.txt')]))).toEqual([
       '1 "ok1" : { "a" : 1 }',
       "2 SYNTAX line 2, col 20: expected '}' or ';'",
-      '3 NOT_A_DOCUMENT line 3, col 10: the value of a record must be a document ({ ... }), found a string',
-      '4 DUPLICATE_KEY line 4, col 22: duplicate key "a" in one document',
+      "3 SYNTAX line 3, col 26: expected ']' or ';'",
+      '4 SYNTAX line 4, col 21: expected the end of the number',
       '5 "ok5" : { "b" : 2 }',
-      '6 SYNTAX line 6, col 18: expected a value (a number, a quoted string or a document)',
+      '6 SYNTAX line 6, col 18: expected a value (a number, a string, a document or a list), found "}"',
       '7 SYNTAX line 7, col 18: unterminated string',
     ]);
   });

@@ -43,18 +43,23 @@ function tooLong(key: string, max: number): boolean {
   return key.length > max;
 }
 
-/** What is over a limit in a document, at any depth: a key too long, or too many keys in one. */
-function docProblem(
-  doc: Map<string, unknown>,
-  maxKey: number,
-  maxKeys: number,
-): string | undefined {
+/** What is over a limit in a value, at any depth: a document key too long, or too many keys in one. */
+function valueProblem(value: unknown, maxKey: number, maxKeys: number): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = valueProblem(item, maxKey, maxKeys);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (!(value instanceof Map)) return undefined;
+  const doc = value as Map<string, unknown>;
   if (doc.size > maxKeys)
     return `a document has ${doc.size} keys, more than the limit of ${maxKeys} (maxDocKeys)`;
-  for (const [key, value] of doc) {
+  for (const [key, item] of doc) {
     if (key.length > maxKey) return `a document key is longer than ${maxKey}`;
-    if (value instanceof Map) {
-      const problem = docProblem(value as Map<string, unknown>, maxKey, maxKeys);
+    if (item instanceof Map || Array.isArray(item)) {
+      const problem = valueProblem(item, maxKey, maxKeys);
       if (problem !== undefined) return problem;
     }
   }
@@ -209,13 +214,9 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
   }
 }
 
-function checkRecord(
-  key: string,
-  value: Map<string, unknown>,
-  ctx: HandlerContext,
-): string | undefined {
+function checkRecord(key: string, value: Value, ctx: HandlerContext): string | undefined {
   if (tooLong(key, ctx.maxKeyLength)) return `key longer than ${ctx.maxKeyLength}`;
-  return docProblem(value, ctx.maxKeyLength, ctx.maxDocKeys);
+  return valueProblem(value, ctx.maxKeyLength, ctx.maxDocKeys);
 }
 
 /**

@@ -23,13 +23,14 @@ import {
  * (half the memory of a two-byte one): a varint (`UnitWriter#varint`, one unit below 128) wherever the
  * number is known when it is written, a 4-unit number where it is filled in later, a float64 in 8.
  *
- *   record    [kind: 0 tombstone, 1 document] [wall: varint] [counter: varint]
- *             [node length: varint] [node units] [document, for kind 1]
+ *   record    [kind: 0 tombstone, 1 document, 2 other value] [wall: varint] [counter: varint]
+ *             [node length: varint] [node units] [document, for kind 1 | tag payload, for kind 2]
  *   document  [trie position: number] [end: number] [entry...] [trie]
  *   entry     [key length: varint] [key units] [tag] [payload]
  *   payload   INT: varint | NUMBER, WHOLE: float64 | STRING: [length: varint] [units]
  *             | BIGINT: [length: varint] [sign: 0 or 1] [magnitude bytes, most significant first]
- *             | DOC: a document
+ *             | BYTES: [length: varint] [one unit per byte] | TRUE, FALSE, NULL: nothing
+ *             | DOC: a document | LIST: [end: number] [count: varint] [tag payload...]
  *
  * Entries are in the document's own key order (a read gives it back as written); the document's trie
  * (`writeTrie`'s layout) maps each key to the position of its entry's tag, so a QUERY walks one trie
@@ -37,7 +38,10 @@ import {
  */
 
 const TOMBSTONE = 0;
+/** A record whose value is a document (every record before lists and scalars could be stored). */
 const LIVE = 1;
+/** A record whose value is not a document: a tagged value follows the version. */
+const LIVE_VALUE = 2;
 
 /** A float, or a negative int (or -0), held in a `number`: a float64. */
 const NUMBER = 1;
@@ -48,6 +52,11 @@ const STRING = 4;
 const DOC = 5;
 /** An int from 0 to 2^53 (not -0) in a `number`: a varint, usually one to three units. */
 const INT = 6;
+const LIST = 7;
+const TRUE = 8;
+const FALSE = 9;
+const NULL = 10;
+const BYTES = 11;
 
 const NUM = NUM_UNITS;
 const F64 = FLOAT64_UNITS;
@@ -64,17 +73,27 @@ let stackTop = 0;
 /** The most places the scratch keeps between records. */
 const KEEP_KEYS = 4096;
 
-/** Packs a record: `doc` at `version`, or a tombstone at `version` when `doc` is null. */
-export function packRecord(doc: Doc | null, version: Version): string {
+/** Packs a record: `value` at `version` (a document, or any other value). */
+export function packRecord(value: Value, version: Version): string {
+  return pack(value instanceof Map ? LIVE : LIVE_VALUE, value, version);
+}
+
+/** Packs a tombstone: the record deleted at `version`. */
+export function packTombstone(version: Version): string {
+  return pack(TOMBSTONE, null, version);
+}
+
+function pack(kind: number, value: Value, version: Version): string {
   out.reset();
-  out.unit(doc === null ? TOMBSTONE : LIVE);
+  out.unit(kind);
   out.varint(version[0]);
   out.varint(version[1]);
   out.varint(version[2].length);
   out.text(version[2]);
-  if (doc !== null) {
+  if (kind !== TOMBSTONE) {
     stackTop = 0;
-    writeDoc(doc);
+    if (kind === LIVE) writeDoc(value as Doc);
+    else writeValue(value);
     // A document of very many keys is not kept alive (nor its keys) by the scratch it passed through.
     if (keyStack.length > KEEP_KEYS) {
       keyStack.length = 0;
@@ -124,6 +143,21 @@ function writeValue(value: Value): void {
   } else if (value instanceof Float) {
     out.unit(WHOLE);
     out.float64(value.value);
+  } else if (typeof value === 'boolean') {
+    out.unit(value ? TRUE : FALSE);
+  } else if (value === null) {
+    out.unit(NULL);
+  } else if (Array.isArray(value)) {
+    out.unit(LIST);
+    const header = out.length;
+    out.num(0);
+    out.varint(value.length);
+    for (const item of value) writeValue(item);
+    out.setNum(header, out.length);
+  } else if (value instanceof Uint8Array) {
+    out.unit(BYTES);
+    out.varint(value.length);
+    for (const b of value) out.unit(b);
   } else {
     // Binary, not decimal text: a sign unit, then the magnitude's bytes, most significant first
     // (hexadecimal conversions are linear in the size; decimal ones are not).
@@ -137,9 +171,9 @@ function writeValue(value: Value): void {
   }
 }
 
-/** Whether the record is a document (not a tombstone). */
+/** Whether the record holds a value (it is not a tombstone). */
 export function isLive(packed: string): boolean {
-  return packed.charCodeAt(0) === LIVE;
+  return packed.charCodeAt(0) !== TOMBSTONE;
 }
 
 /** Where a varint at `at` that ends before `end` ends, or -1 when it runs past `end` (or past 2^53). */
@@ -156,13 +190,14 @@ function boundedVarintEnd(packed: string, at: number, end: number): number {
 export function isPackedRecord(packed: string): boolean {
   const end = packed.length;
   const kind = packed.charCodeAt(0);
-  if (kind !== TOMBSTONE && kind !== LIVE) return false;
+  if (kind !== TOMBSTONE && kind !== LIVE && kind !== LIVE_VALUE) return false;
   const counter = boundedVarintEnd(packed, 1, end);
   const node = counter < 0 ? -1 : boundedVarintEnd(packed, counter, end);
   const text = node < 0 ? -1 : boundedVarintEnd(packed, node, end);
   if (text < 0) return false;
   const docAt = text + readVarint(packed, node);
   if (kind === TOMBSTONE) return docAt === end;
+  if (kind === LIVE_VALUE) return docAt < end && valueEndWithin(packed, docAt, end) === end;
   if (docAt + 2 * NUM > end) return false;
   const entriesEnd = readNum(packed, docAt);
   return entriesEnd >= docAt + 2 * NUM && entriesEnd <= end && readNum(packed, docAt + NUM) === end;
@@ -208,34 +243,51 @@ export function compareToPacked(packed: string, version: Version): number {
   return length === node.length ? 0 : length < node.length ? -1 : 1;
 }
 
-/** Where a live record's document starts. */
+/** Where a live record's value starts: its document (kind 1), or its tag (kind 2). */
 export function docStart(packed: string): number {
   const nodeAt = varintEnd(packed, counterAt(packed));
   return varintEnd(packed, nodeAt) + readVarint(packed, nodeAt);
 }
 
+/** The index a path step stands for in a list, or -1 (a key that is not digits). */
+function indexOfStep(step: string | number): number {
+  return typeof step === 'number' ? step : -1;
+}
+
 /**
- * The position of the value at `path` (at least one key) in a live record, or -1 when a key is missing
- * or a non-document is in the way. Walks one trie per level.
+ * The position of the value at `path` (at least one step) in a live record, or -1 when a step finds
+ * nothing or a scalar is in the way. A string steps into a document (one trie walk per level), a number
+ * into a list (a walk over the values before it; on a document, it is the key of its digits).
  */
-export function find(packed: string, path: readonly string[]): number {
-  let doc = docStart(packed);
-  let at = -1;
-  for (let level = 0; level < path.length; level++) {
-    if (level > 0) {
-      if (packed.charCodeAt(at) !== DOC) return -1;
-      doc = at + 1;
+export function find(packed: string, path: readonly (string | number)[]): number {
+  // The position of the current value's tag; a kind 1 record's document has none (-1 stands for it).
+  let at = packed.charCodeAt(0) === LIVE ? -1 : docStart(packed);
+  let doc = at === -1 ? docStart(packed) : -1;
+  for (const step of path) {
+    if (at !== -1) {
+      const tag = packed.charCodeAt(at);
+      if (tag === DOC) doc = at + 1;
+      else if (tag === LIST) {
+        const index = indexOfStep(step);
+        const count = readVarint(packed, at + 1 + NUM);
+        if (index < 0 || index >= count) return -1;
+        let item = varintEnd(packed, at + 1 + NUM);
+        for (let i = 0; i < index; i++) item = valueEnd(packed, item);
+        at = item;
+        continue;
+      } else return -1;
     }
-    const position = trieGet(packed, readNum(packed, doc), path[level] as string);
+    const position = trieGet(packed, readNum(packed, doc), String(step));
     if (position === undefined) return -1;
     at = position;
   }
   return at;
 }
 
-/** A live record's document, as a `Map` in its written key order. */
-export function unpackDoc(packed: string): Doc {
-  return readDoc(packed, docStart(packed));
+/** A live record's value: its document as a `Map` in its written key order, or its other value. */
+export function unpackValue(packed: string): Value {
+  const start = docStart(packed);
+  return packed.charCodeAt(0) === LIVE ? readDoc(packed, start) : valueAt(packed, start);
 }
 
 function readDoc(packed: string, doc: number): Doc {
@@ -279,6 +331,28 @@ export function valueAt(packed: string, at: number): Value {
       return bigintOf(textAt(packed, at));
     case STRING:
       return textAt(packed, at);
+    case TRUE:
+      return true;
+    case FALSE:
+      return false;
+    case NULL:
+      return null;
+    case BYTES: {
+      const start = varintEnd(packed, at + 1);
+      const bytes = new Uint8Array(readVarint(packed, at + 1));
+      for (let i = 0; i < bytes.length; i++) bytes[i] = packed.charCodeAt(start + i);
+      return bytes;
+    }
+    case LIST: {
+      const count = readVarint(packed, at + 1 + NUM);
+      const list: Value[] = new Array<Value>(count);
+      let item = varintEnd(packed, at + 1 + NUM);
+      for (let i = 0; i < count; i++) {
+        list[i] = valueAt(packed, item);
+        item = valueEnd(packed, item);
+      }
+      return list;
+    }
     default:
       return readDoc(packed, at + 1);
   }
@@ -294,8 +368,30 @@ function valueEnd(packed: string, at: number): number {
       return at + 1 + F64;
     case BIGINT:
     case STRING:
+    case BYTES:
       return varintEnd(packed, at + 1) + readVarint(packed, at + 1);
+    case TRUE:
+    case FALSE:
+    case NULL:
+      return at + 1;
+    case LIST:
+      return readNum(packed, at + 1);
     default:
       return readNum(packed, at + 1 + NUM);
   }
+}
+
+/**
+ * Where the tagged value at `at` ends, checked to lie within `end` (-1 when it does not, or its tag
+ * is unknown): recovery's check of a kind 2 record, whose value has no header of its own.
+ */
+function valueEndWithin(packed: string, at: number, end: number): number {
+  const tag = packed.charCodeAt(at);
+  if (tag < NUMBER || tag > BYTES) return -1;
+  if (tag === INT || tag === STRING || tag === BIGINT || tag === BYTES) {
+    const after = boundedVarintEnd(packed, at + 1, end);
+    if (after < 0) return -1;
+  } else if ((tag === LIST || tag === DOC) && at + 1 + NUM > end) return -1;
+  const next = valueEnd(packed, at);
+  return next > at && next <= end ? next : -1;
 }

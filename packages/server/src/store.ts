@@ -1,13 +1,14 @@
 import type { ExportEntry, Version } from '@triekv/protocol';
-import type { Doc, Value } from '@triekv/record';
+import type { Path, Value } from '@triekv/record';
 import { Trie } from '@triekv/trie';
 import {
   compareToPacked,
   find,
   isLive,
   packRecord,
+  packTombstone,
   packedVersion,
-  unpackDoc,
+  unpackValue,
   valueAt,
 } from './packed.js';
 
@@ -56,14 +57,14 @@ export class Store {
     return this.records.size - this.liveCount;
   }
 
-  /** Stores `doc` under `key` at `version`, unless a newer (or the same) version is already there. */
-  put(key: string, doc: Doc, version: Version): WriteResult {
+  /** Stores `value` under `key` at `version`, unless a newer (or the same) version is already there. */
+  put(key: string, value: Value, version: Version): WriteResult {
     const current = this.records.get(key);
     const refused = notNewer(current, version);
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (!existed) this.liveCount++;
-    const record = packRecord(doc, version);
+    const record = packRecord(value, version);
     this.records.set(key, record);
     return { applied: true, version, existed, record };
   }
@@ -75,7 +76,7 @@ export class Store {
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (existed) this.liveCount--;
-    const record = packRecord(null, version);
+    const record = packTombstone(version);
     this.records.set(key, record);
     return { applied: true, version, existed, record };
   }
@@ -100,18 +101,22 @@ export class Store {
   }
 
   /** The value at `path` inside the record `key` (the whole document for an empty path). */
-  query(key: string, path: readonly string[]): ReadResult {
+  query(key: string, path: Path): ReadResult {
     const hit = this.locate(key, path);
     if (!hit.found) return hit;
     const { packed, at, version } = hit;
-    return { found: true, value: at === WHOLE ? unpackDoc(packed) : valueAt(packed, at), version };
+    return {
+      found: true,
+      value: at === WHOLE ? unpackValue(packed) : valueAt(packed, at),
+      version,
+    };
   }
 
   /**
    * Whether the record `key` has a value at `path` (the record itself for an empty path), with the
    * record's version: a QUERY's answer without building its value (for version-only reads).
    */
-  probe(key: string, path: readonly string[]): { found: boolean; version?: Version } {
+  probe(key: string, path: Path): { found: boolean; version?: Version } {
     const hit = this.locate(key, path);
     return hit.found ? { found: true, version: hit.version } : hit;
   }
@@ -119,7 +124,7 @@ export class Store {
   /** Where the value at `path` is in the record `key` (`WHOLE` for the document), or the miss. */
   private locate(
     key: string,
-    path: readonly string[],
+    path: Path,
   ):
     | { found: true; packed: string; at: number; version: Version }
     | { found: false; version?: Version } {
@@ -195,11 +200,11 @@ export class Store {
       if (entries.length === limit || (entries.length > 0 && bytes + cost > maxBytes))
         return { entries, cursor: (entries[entries.length - 1] as ExportEntry).key };
       bytes += cost;
-      entries.push({
-        key,
-        value: isLive(packed) ? unpackDoc(packed) : null,
-        version: packedVersion(packed),
-      });
+      entries.push(
+        isLive(packed)
+          ? { key, value: unpackValue(packed), version: packedVersion(packed) }
+          : { key, value: null, version: packedVersion(packed), deleted: true },
+      );
     }
     return { entries };
   }

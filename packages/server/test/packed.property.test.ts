@@ -1,44 +1,52 @@
 import fc from 'fast-check';
 import { compareVersions, type Version } from '@triekv/protocol';
-import { Float, formatValue, type Doc, type Value } from '@triekv/record';
-import { docArb, versionArb } from '../../protocol/test/arbitraries.js';
+import {
+  Float,
+  formatValue,
+  valueAt as modelAt,
+  type Doc,
+  type Path,
+  type Value,
+} from '@triekv/record';
+import { docArb, valueArb, versionArb } from '../../protocol/test/arbitraries.js';
 import {
   compareToPacked,
   find,
   isLive,
+  isPackedRecord,
   packRecord,
+  packTombstone,
   packedVersion,
-  unpackDoc,
+  unpackValue,
   valueAt,
 } from '../src/packed.js';
 
 /** A value as plain data that keeps what `toEqual` on maps would blur: key order and int vs float. */
 function plain(value: Value): unknown {
   if (value instanceof Map) return [...value].map(([k, v]) => [k, plain(v)]);
+  if (Array.isArray(value)) return { list: value.map(plain) };
+  if (value instanceof Uint8Array) return { bytes: [...value] };
   if (value instanceof Float) return { float: value.value };
   if (typeof value === 'bigint') return { bigint: value.toString() };
   return value;
 }
 
-/** The model of `find`: the value at `path`, walking the maps. */
-function walk(doc: Doc, path: string[]): Value | undefined {
-  let current: Value = doc;
-  for (const key of path) {
-    if (!(current instanceof Map)) return undefined;
-    const next: Value | undefined = current.get(key);
-    if (next === undefined) return undefined;
-    current = next;
-  }
-  return current;
-}
-
-/** Paths through `doc` (each prefix of each branch), and a few that miss. */
-function paths(doc: Doc, prefix: string[] = []): string[][] {
-  const found: string[][] = [];
-  for (const [key, value] of doc) {
-    const path = [...prefix, key];
-    found.push(path, [...path, 'missing'], [...prefix, `${key}?`]);
-    if (value instanceof Map) found.push(...paths(value, path));
+/** Paths through `value` (each prefix of each branch: keys and list indexes), and a few that miss. */
+function paths(value: Value, prefix: Path = []): Path[] {
+  const found: Path[] = [];
+  if (value instanceof Map) {
+    for (const [key, v] of value) {
+      const path = [...prefix, key];
+      found.push(path, [...path, 'missing'], [...prefix, `${key}?`], [...path, 0]);
+      found.push(...paths(v, path));
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      const path = [...prefix, i];
+      found.push(path, [...prefix, String(i)]);
+      found.push(...paths(v, path));
+    });
+    found.push([...prefix, value.length]);
   }
   return found;
 }
@@ -49,19 +57,33 @@ describe('packed records', () => {
       fc.property(docArb, versionArb, (doc, version) => {
         const packed = packRecord(doc, version);
         expect(isLive(packed)).toBe(true);
-        expect(plain(unpackDoc(packed))).toEqual(plain(doc));
+        expect(plain(unpackValue(packed))).toEqual(plain(doc));
         expect(packedVersion(packed)).toEqual(version);
       }),
       { numRuns: 500 },
     );
   });
 
-  test('every path finds what walking the maps finds, and only that', () => {
+  test('any value at the top level comes back exactly: lists, bytes, booleans, null, scalars', () => {
     fc.assert(
-      fc.property(docArb, versionArb, (doc, version) => {
+      fc.property(valueArb, versionArb, (value, version) => {
+        const packed = packRecord(value, version);
+        expect(isLive(packed)).toBe(true);
+        expect(isPackedRecord(packed)).toBe(true);
+        expect(plain(unpackValue(packed))).toEqual(plain(value));
+        expect(packedVersion(packed)).toEqual(version);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('every path finds what walking the value finds (keys, list indexes), and only that', () => {
+    fc.assert(
+      fc.property(valueArb, versionArb, (doc, version) => {
         const packed = packRecord(doc, version);
         for (const path of paths(doc)) {
-          const expected = walk(doc, path);
+          if (path.length === 0) continue;
+          const expected = modelAt(doc, path);
           const at = find(packed, path);
           if (expected === undefined) expect(at).toBe(-1);
           else expect(plain(valueAt(packed, at))).toEqual(plain(expected));
@@ -81,7 +103,7 @@ describe('packed records', () => {
     const version = fc.oneof(versionArb, close);
     fc.assert(
       fc.property(version, version, fc.boolean(), (a, b, tombstone) => {
-        const packed = packRecord(tombstone ? null : new Map(), a);
+        const packed = tombstone ? packTombstone(a) : packRecord(new Map(), a);
         expect(isLive(packed)).toBe(!tombstone);
         expect(Math.sign(compareToPacked(packed, b))).toBe(Math.sign(compareVersions(a, b)));
         expect(compareToPacked(packed, a)).toBe(0);
@@ -114,7 +136,7 @@ describe('packed records', () => {
     const doc: Doc = new Map(values.map((v, i) => [`k${i}`, v]));
     const packed = packRecord(doc, [2 ** 53 - 1, 2 ** 40, 'n']);
     expect(packedVersion(packed)).toEqual([2 ** 53 - 1, 2 ** 40, 'n']);
-    const back = unpackDoc(packed);
+    const back = unpackValue(packed) as Doc;
     values.forEach((v, i) => {
       const got = back.get(`k${i}`);
       if (typeof v === 'number') expect(Object.is(got, v)).toBe(true);
@@ -137,7 +159,7 @@ describe('packed records', () => {
     ]);
     const packed = packRecord(doc, [1, 2, 'n']);
     expect(packed.length).toBeGreaterThan(0x20000);
-    expect(formatValue(unpackDoc(packed))).toBe(formatValue(doc));
+    expect(formatValue(unpackValue(packed))).toBe(formatValue(doc));
     expect(valueAt(packed, find(packed, ['wide', 'field-2999']))).toBe('v' + 'x'.repeat(2999 % 50));
     expect(valueAt(packed, find(packed, ['last', 'deep']))).toEqual(new Float(2));
     expect(find(packed, ['wide', 'field-3000'])).toBe(-1);

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DataDir, DataDirError, Store } from '@triekv/server';
-import { formatValue, parseValue, type Doc } from '@triekv/record';
+import fc from 'fast-check';
+import { formatValue, parseValue, valuesEqual, type Doc, type Value } from '@triekv/record';
+import { valueArb } from '../../protocol/test/arbitraries.js';
 import type { Version } from '@triekv/protocol';
 import { encodeEntry, encodeLegacyEntry } from '../src/persistence/log-format.js';
 
@@ -49,7 +51,7 @@ function put(dataDir: DataDir, store: Store, key: string, text: string, version:
   putDoc(dataDir, store, key, doc(text), version);
 }
 
-function putDoc(dataDir: DataDir, store: Store, key: string, value: Doc, version: Version): void {
+function putDoc(dataDir: DataDir, store: Store, key: string, value: Value, version: Version): void {
   const result = store.put(key, value, version);
   if (result.applied) dataDir.append({ key, record: result.record as string });
 }
@@ -169,7 +171,7 @@ describe('data directory', () => {
     bytes[3] = 99;
     writeFileSync(log, bytes);
     await expect(openDir(dir)).rejects.toThrow(
-      /written by a newer triekv \(format 99; this server reads format 2\)/,
+      /written by a newer triekv \(format 99; this server reads format 3\)/,
     );
     writeFileSync(log, 'hello, world');
     await expect(openDir(dir)).rejects.toThrow(/not a triekv data file/);
@@ -267,7 +269,7 @@ describe('data directory', () => {
     await again.dataDir.close();
   });
 
-  it('reads a format 1 directory (msgpack entries) and marks its log as format 2', async () => {
+  it('reads a format 1 directory (msgpack entries) and marks its log as format 3', async () => {
     // As a server before format 2 left it: no manifest, snapshot.bin and log.bin of format 1 entries.
     const format1 = (kind: number, entries: Buffer[]): Buffer => {
       const head = Buffer.from([0x54, 0x4b, 0x56, 1, 0, 0, 0, kind]);
@@ -296,7 +298,7 @@ describe('data directory', () => {
     expect(shown(store, 'a')).toBe('{ "x" : 17.0 ; "big" : 123456789012345678901 }');
     expect(shown(store, 'b')).toBe('missing @2');
     expect(shown(store, 'c')).toBe('{ "z" : "zz" }');
-    expect(readFileSync(join(dir, 'log.bin'))[3]).toBe(2);
+    expect(readFileSync(join(dir, 'log.bin'))[3]).toBe(3);
     put(dataDir, store, 'd', '{ "w" : 4 }', v(4));
     await dataDir.sync();
     await dataDir.close();
@@ -314,5 +316,26 @@ describe('data directory', () => {
     writeFileSync(join(dir, 'log.bin'), Buffer.concat([readFileSync(join(dir, 'log.bin')), bad]));
     const error = await openDir(dir).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/log.bin is corrupt at byte 8 \(undecodable entry/);
+  });
+
+  it('keeps every kind of value through the log and a snapshot', async () => {
+    const values = fc.sample(valueArb, { numRuns: 300, seed: 16 });
+    const { dataDir, store } = await openDir(dir, { minCompactBytes: 4096, compactRatio: 1 });
+    values.forEach((value, i) => putDoc(dataDir, store, `k${i}`, value, v(i + 1)));
+    await dataDir.sync();
+    await dataDir.compacted();
+    // Half again after the snapshot: in the log.
+    values.forEach((value, i) => {
+      if (i % 2 === 0) putDoc(dataDir, store, `k${i}`, value, v(1000 + i));
+    });
+    await dataDir.sync();
+    await dataDir.close();
+    expect(dataDir.compactions).toBeGreaterThan(0);
+    const again = await openDir(dir);
+    values.forEach((value, i) => {
+      const got = again.store.get(`k${i}`);
+      expect(got.found && valuesEqual(got.value, value)).toBe(true);
+    });
+    await again.dataDir.close();
   });
 });

@@ -2,7 +2,7 @@ import { Store } from '@triekv/server';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
 import type { Version } from '@triekv/protocol';
 import { trieEntries, readNum } from '@triekv/trie';
-import { docStart, find, packRecord, unpackDoc } from '../src/packed.js';
+import { docStart, find, packRecord, unpackValue } from '../src/packed.js';
 
 const doc = (text: string): Doc => parseValue(text) as Doc;
 const v = (wall: number, counter = 0, node = 'n'): Version => [wall, counter, node];
@@ -22,7 +22,7 @@ describe('Store', () => {
     const d = doc('{ "a" : { "b" : { "c" : 1 } } ; "d" : 2 }');
     const packed = packRecord(d, v(5, 1, 'node-7'));
     expect(typeof packed).toBe('string');
-    expect(unpackDoc(packed)).toEqual(d);
+    expect(unpackValue(packed)).toEqual(d);
     // The document's first number is where its trie starts; the trie maps each key to its entry.
     const start = docStart(packed);
     const keys = [...trieEntries(packed, readNum(packed, start))].map(([key]) => key);

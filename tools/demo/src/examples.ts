@@ -1,23 +1,23 @@
-import { formatPath, type Doc, type KvRecord, type Path, type Value } from '@triekv/record';
+import { formatPath, type KvRecord, type Path, type Value } from '@triekv/record';
 
 /** The first path (from the record's key) to a value that `accept` takes, depth first. */
 function findPath(
   key: string,
-  doc: Doc,
+  value: Value,
   accept: (v: Value, depth: number) => boolean,
 ): Path | undefined {
-  const walk = (d: Doc, path: Path): Path | undefined => {
-    for (const [k, v] of d) {
-      const here = [...path, k];
-      if (accept(v, here.length - 1)) return here;
-      if (v instanceof Map) {
-        const deeper = walk(v, here);
-        if (deeper !== undefined) return deeper;
-      }
+  const walk = (v: Value, path: Path): Path | undefined => {
+    const children: [string | number, Value][] =
+      v instanceof Map ? [...v] : Array.isArray(v) ? v.map((item, i) => [i, item]) : [];
+    for (const [step, child] of children) {
+      const here = [...path, step];
+      if (accept(child, here.length - 1)) return here;
+      const deeper = walk(child, here);
+      if (deeper !== undefined) return deeper;
     }
     return undefined;
   };
-  return walk(doc, [key]);
+  return walk(value, [key]);
 }
 
 /**
@@ -32,7 +32,11 @@ export function exampleCommands(records: readonly KvRecord[]): string[] {
   let query: Path | undefined;
   for (const depth of [2, 1]) {
     for (const r of records) {
-      query = findPath(r.key, r.value, (v, d) => d >= depth && !(v instanceof Map));
+      query = findPath(
+        r.key,
+        r.value,
+        (v, d) => d >= depth && !(v instanceof Map) && !Array.isArray(v),
+      );
       if (query !== undefined) break;
     }
     if (query !== undefined) break;

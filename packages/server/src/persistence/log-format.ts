@@ -3,7 +3,7 @@ import { crc32 } from 'node:zlib';
 import { normalizeVersion, type Version } from '@triekv/protocol';
 import { Packr, Unpackr } from 'msgpackr';
 import { normalizeInt, type Doc } from '@triekv/record';
-import { isPackedRecord, packRecord } from '../packed.js';
+import { isPackedRecord, packRecord, packTombstone } from '../packed.js';
 
 /**
  * The on-disk format shared by the log and snapshots: a 8-byte header (`TKV` magic, a format version byte,
@@ -15,9 +15,11 @@ import { isPackedRecord, packRecord } from '../packed.js';
  * included), so a write is logged without being encoded again and a restart puts records back without
  * decoding them: `[1][encoding: 0 latin1, 1 utf16le][u32 key bytes][key, UTF-8][record units]`, the
  * record in one byte per unit when every unit is below 256 (a record of Latin-1 text), else two.
+ * Format 3 is format 2 whose records may hold any value (lists, booleans, null, bytes, a top-level value
+ * that is not a document): new tags in the packed record, so a format 2 record reads as it did.
  * Format 1 bodies (still read) are a msgpack array `[op, key, value | nil, [wall, counter, node]]`.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const HEADER_BYTES = 8;
 export const ENTRY_HEAD = 8;
 const MAGIC = [0x54, 0x4b, 0x56]; // "TKV"
@@ -210,7 +212,10 @@ function decodeLegacy(body: Buffer): LogEntry | undefined {
   if (op === Op.Put && !(value instanceof Map)) return undefined;
   const v = normalizeVersion(version);
   if (v === undefined) return undefined;
-  return { key, record: packRecord(op === Op.Put ? normalizeDoc(value as Doc) : null, v) };
+  return {
+    key,
+    record: op === Op.Put ? packRecord(normalizeDoc(value as Doc), v) : packTombstone(v),
+  };
 }
 
 /** Bigints that fit a number come back as numbers, as they went in. */

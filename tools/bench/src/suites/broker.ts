@@ -58,7 +58,7 @@ export async function runBrokerBench(): Promise<void> {
       .map((l) => parseRecord(l));
     const firstKey = (i: number): [string, string] => {
       const r = sample[i % sample.length]!;
-      return [r.key, [...r.value.keys()][0] ?? 'name'];
+      return [r.key, r.value instanceof Map ? ([...r.value.keys()][0] ?? 'name') : 'name'];
     };
     for (const depth of [1, 64]) {
       results[`get${depth}`] = await opsPerSecond(READS, depth, (i) => broker.get(firstKey(i)[0]));

@@ -30,7 +30,7 @@ export async function runRecordBench(): Promise<void> {
 
   let sink = 0;
   const [parseNs, jsonParseNs] = await pairedNsPerOp(
-    () => lines.forEach((l) => (sink += parseRecord(l).value.size)),
+    () => lines.forEach((l) => (sink += (parseRecord(l).value as Map<string, unknown>).size)),
     () => jsonLines.forEach((l) => (sink += Object.keys(JSON.parse(l) as object).length)),
     RECORDS,
     MEDIUM,
