@@ -46,6 +46,9 @@ export interface LoadOptions extends ReadOptions {
   maxFrameSize?: number;
 }
 
+/** Lines with repeated keys a load's summary names. */
+const DUPLICATE_LINES_KEPT = 5;
+
 /** A batch being filled for one server: the records' bytes, and their indexes in the input. */
 interface Batch {
   server: ServerConnection;
@@ -73,6 +76,11 @@ export interface LoadSummary {
   retries: number;
   /** Lines skipped: malformed, too long, or a record too large for a frame. */
   rejected: RejectedLine[];
+  /**
+   * Keys repeated inside a document, of which the last was kept (with `duplicateKeys: 'error'` such
+   * lines are rejected instead): how many, and the first few lines they were on.
+   */
+  duplicateKeys: { count: number; lines: number[] };
   seconds: number;
   warnings: string[];
 }
@@ -99,8 +107,19 @@ export async function load(
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
   const rejected: RejectedLine[] = [];
   const maxFrameSize = options.maxFrameSize ?? broker.maxFrameSize;
+  const duplicateKeys = { count: 0, lines: [] as number[] };
   // A line as long as a frame can hold is read: the line limit is never what stops a large record.
-  const readOptions = { ...options, maxLineLength: options.maxLineLength ?? maxFrameSize };
+  const readOptions = {
+    ...options,
+    maxLineLength: options.maxLineLength ?? maxFrameSize,
+    onDuplicateKey: (key: string, at: { line: number; column: number }) => {
+      duplicateKeys.count++;
+      const lines = duplicateKeys.lines;
+      if (lines.length < DUPLICATE_LINES_KEPT && lines[lines.length - 1] !== at.line)
+        lines.push(at.line);
+      options.onDuplicateKey?.(key, at);
+    },
+  };
   let records = 0;
   let replicaWrites = 0;
   /** The size of the last full batch: where the next one's buffer starts. */
@@ -208,6 +227,10 @@ export async function load(
   options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
   const underReplicated = short.size;
   const warnings = broker.downWarnings();
+  if (duplicateKeys.count > 0)
+    warnings.unshift(
+      `${duplicateKeys.count} repeated ${duplicateKeys.count === 1 ? 'key' : 'keys'} inside documents: the last of each was kept (lines ${duplicateKeys.lines.join(', ')}${duplicateKeys.count > duplicateKeys.lines.length ? ', ...' : ''}; --strict refuses them)`,
+    );
   if (underReplicated > 0)
     warnings.unshift(
       `${underReplicated} records reached fewer than ${broker.k} replicas${failures.size > 0 ? ` (${[...failures].slice(0, 3).join('; ')})` : ''}`,
@@ -218,6 +241,7 @@ export async function load(
     underReplicated,
     retries,
     rejected,
+    duplicateKeys,
     seconds: (performance.now() - started) / 1000,
     warnings,
   };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { DEFAULT_MAX_FRAME_SIZE } from '@triekv/protocol';
+import type { InputFormat, Style } from '@triekv/record';
 import {
   EXIT_USAGE,
   createProgram,
@@ -17,6 +18,7 @@ import {
   Broker,
   BrokerError,
   defaults,
+  type Angles,
   readServerFile,
   run as runCommand,
   type Placement,
@@ -38,6 +40,10 @@ interface Flags {
   maxFrame: number;
   maxLine: number;
   authToken?: string;
+  strict: boolean;
+  format: InputFormat;
+  style: Style;
+  angles: Angles;
 }
 
 const HELP_AFTER = `
@@ -64,6 +70,22 @@ function program(version: string): Command {
         .default('hash'),
     )
     .option('--json', 'print one JSON object per command', false)
+    .addOption(
+      new Option('--format <format>', 'what -i holds: text (a record per line), json, or auto')
+        .choices(['text', 'json', 'auto'])
+        .default('auto'),
+    )
+    .option('--strict', 'refuse a line of -i with a key repeated inside a document', false)
+    .addOption(
+      new Option('--style <style>', 'how results print: colon (canonical) or arrow')
+        .choices(['colon', 'arrow'])
+        .default('colon'),
+    )
+    .addOption(
+      new Option('--angles <unit>', "COMPUTE's sin, cos and tan take degrees or radians")
+        .choices(['degrees', 'radians'])
+        .default('degrees'),
+    )
     .option(
       '-c, --command <command>',
       'run this command (repeatable), then exit',
@@ -154,6 +176,7 @@ export async function run(argv: string[]): Promise<number> {
       placement: flags.placement,
       requestTimeoutMs: flags.timeout,
       heartbeatTimeoutMs: flags.heartbeatTimeout,
+      angles: flags.angles,
       maxFrameSize: flags.maxFrame,
       ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
     });
@@ -188,6 +211,8 @@ export async function run(argv: string[]): Promise<number> {
         const summary = await loadFile(broker, flags.input, {
           maxLineLength: flags.maxLine,
           loadTimeoutMs: flags.loadTimeout,
+          format: flags.format,
+          duplicateKeys: flags.strict ? 'error' : 'last',
           onRetry: (server, error) => {
             // Once per server and load: a pause of a few seconds retries many batches.
             if (retrying.has(server)) return;
@@ -209,18 +234,18 @@ export async function run(argv: string[]): Promise<number> {
     let failed = false;
     if (flags.command.length > 0) {
       for (const line of flags.command) {
-        const result = await runCommand(broker, line);
+        const result = await runCommand(broker, line, { style: flags.style });
         if (result.exit === true) break;
         if (!result.ok) failed = true;
         writeResult(result, out);
       }
     } else if (interactive) {
       // At a terminal a failed command is an answer, not a failure of the session: exit 0.
-      await shell(broker, out, notices);
+      await shell(broker, out, notices, { style: flags.style });
     } else {
       for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
         if (line.trim().length === 0 || line.trimStart().startsWith('#')) continue;
-        const result = await runCommand(broker, line);
+        const result = await runCommand(broker, line, { style: flags.style });
         if (result.exit === true) break;
         if (!result.ok) failed = true;
         writeResult(result, out);

@@ -8,7 +8,10 @@ import { note, type Output } from './output.js';
 export async function loadFile(
   broker: Broker,
   path: string,
-  options: Pick<LoadOptions, 'maxLineLength' | 'loadTimeoutMs' | 'onRetry'> = {},
+  options: Pick<
+    LoadOptions,
+    'maxLineLength' | 'loadTimeoutMs' | 'onRetry' | 'format' | 'duplicateKeys'
+  > = {},
 ): Promise<LoadSummary> {
   const { size } = await stat(path);
   let bytes = 0;

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { clearLine, createInterface, cursorTo, type AsyncCompleter } from 'node:readline';
 import pc from 'picocolors';
-import { COMMANDS, run, type Broker } from '@triekv/broker';
+import { COMMANDS, run, type Broker, type ExecuteOptions } from '@triekv/broker';
 import { writeResult, type Notices, type Output } from './output.js';
 
 const HISTORY_SIZE = 1000;
@@ -36,7 +36,12 @@ function saveHistory(history: string[]): void {
  * The interactive shell: line editing and history (kept in ~/.triekv_history), tab completion of command
  * names and of keys (through SCAN), coloured output. Resolves with whether any command failed.
  */
-export async function shell(broker: Broker, out: Output, notices: Notices): Promise<boolean> {
+export async function shell(
+  broker: Broker,
+  out: Output,
+  notices: Notices,
+  options?: ExecuteOptions,
+): Promise<boolean> {
   const keyCommands = new Set(['GET', 'QUERY', 'DELETE', 'SCAN']);
   const completer: AsyncCompleter = (line, callback) => {
     const match = /^(\s*)(\S*)(\s+)?(\S*)$/.exec(line);
@@ -95,7 +100,7 @@ export async function shell(broker: Broker, out: Output, notices: Notices): Prom
       continue;
     }
     busy = true;
-    const result = await run(broker, line);
+    const result = await run(broker, line, options);
     busy = false;
     if (result.exit === true) {
       exited = true;

@@ -59,7 +59,9 @@ export { PathError, formatPath, isIndex, parsePath } from './path.js';
 export {
   readRecordBatches,
   readRecords,
+  type InputFormat,
   type ReadOptions,
   type ReadResult,
 } from './read-records.js';
+export { fromJsonTags } from './read-json.js';
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_INT_BYTES, DEFAULT_MAX_LINE_LENGTH } from './defaults.js';

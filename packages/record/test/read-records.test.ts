@@ -114,4 +114,90 @@ describe('readRecordBatches', () => {
       if (chunks.length === 1) expect(batches).toHaveLength(2);
     }
   });
+
+  it.each([
+    ['bare-strings.txt', 'bare-strings.expected.txt'],
+    ['duplicates.txt', 'duplicates.expected.txt'],
+    ['lists.txt', 'lists.expected.txt'],
+    ['scalars-and-bytes.txt', 'scalars-and-bytes.expected.txt'],
+    ['records.jsonl', 'records.expected.txt'],
+    ['records-array.json', 'records.expected.txt'],
+    ['records-object.json', 'records.expected.txt'],
+  ])('reads %s, byte by byte too, as %s', async (input, expected) => {
+    const want = fixture(expected).toString('utf8').trimEnd().split('\n');
+    for (const chunks of [[fixture(input)], bytewise(fixture(input))]) {
+      const results = await collect(chunks);
+      expect(
+        results.map((r) => ('record' in r ? formatRecord(r.record) : r.error.message)),
+      ).toEqual(want);
+    }
+  });
+
+  it('counts repeated keys where they are, and refuses them when asked', async () => {
+    const seen: string[] = [];
+    const options = {
+      onDuplicateKey: (key: string, at: { line: number; column: number }) =>
+        seen.push(`${key} ${at.line}:${at.column}`),
+    };
+    for await (const _ of readRecords(Readable.from([fixture('duplicates.txt')]), options));
+    expect(seen).toEqual(['a 1:19', 'y 2:37']);
+    const strict = [];
+    for await (const r of readRecords(Readable.from([fixture('duplicates.txt')]), {
+      duplicateKeys: 'error',
+    }))
+      strict.push('record' in r ? 'ok' : r.error.message);
+    expect(strict).toEqual([
+      'line 1, col 19: duplicate key "a" in one document',
+      'line 2, col 37: duplicate key "y" in one document',
+      'ok',
+    ]);
+    // In JSON, positions are the input's own, across lines.
+    const json = '[\n  {"p": {"a": 1,\n         "a": 2}}\n]\n';
+    const jsonSeen: string[] = [];
+    for await (const _ of readRecords(Readable.from([json]), {
+      onDuplicateKey: (key, at) => jsonSeen.push(`${key} ${at.line}:${at.column}`),
+    }));
+    expect(jsonSeen).toEqual(['a 3:10']);
+  });
+
+  it('says where a JSON input is wrong, and reads on', async () => {
+    const json = [
+      '{"ok1": {"a": 1}}',
+      '{"bad": {"a": [1, 2}}',
+      'not json',
+      '{"ok2": {"b": 2},',
+      ' "bad2": {"c": tru e}}',
+      '[{"ok3": 3}, 7]',
+      '{"open": {',
+    ].join('\n');
+    expect(summary(await collect([json]))).toEqual([
+      '1 "ok1" : { "a" : 1 }',
+      "2 SYNTAX line 2, col 20: expected ']' or ';'",
+      '3 SYNTAX line 3, col 1: expected a JSON object or array of records, found "n"',
+      '4 "ok2" : { "b" : 2 }',
+      "5 SYNTAX line 5, col 20: expected '}' or ';'",
+      '6 "ok3" : 3',
+      '6 SYNTAX line 6, col 14: an element of the array must be an object of records ({"key": value, ...})',
+      '7 SYNTAX line 7, col 11: the input ends inside the JSON object opened at line 7',
+    ]);
+  });
+
+  it('bounds a JSON record by maxLineLength, and takes format: text to read text only', async () => {
+    const json = `{"small": 1, "big": "${'x'.repeat(200)}", "after": 2}`;
+    expect(summary(await collect([json], 100))).toEqual([
+      '1 "small" : 1',
+      '1 LINE_TOO_LONG line 1, col 101: line longer than 100 characters (the maxLineLength limit)',
+      '1 "after" : 2',
+    ]);
+    const asText: string[] = [];
+    for await (const r of readRecords(Readable.from(['# a comment\n{"a": 1}\n']), {
+      format: 'text',
+    }))
+      asText.push('record' in r ? 'record' : r.error.code);
+    expect(asText).toEqual(['SYNTAX']);
+    const detected: string[] = [];
+    for await (const r of readRecords(Readable.from(['# a comment\n\n  {"a": 1}\n'])))
+      detected.push('record' in r ? formatRecord(r.record) : r.error.message);
+    expect(detected).toEqual(['"a" : 1']);
+  });
 });
