@@ -1,10 +1,11 @@
 /**
  * @packageDocumentation
- * The triekv record model and its text format. A record is a top-level key and a document; a document
- * is an ordered map of unique string keys to values; a value is an int, a float, a string or a nested
- * document. Ints and floats stay distinct (`17` and `17.0` differ), and ints beyond 2^53 stay exact as
- * bigints. The reader is tolerant (`;` or `,`, `:` or `->`, `{}` or `[]`, double, single or typographic
- * quotes, bare keys) and points at errors by line and column; the writer is canonical.
+ * The triekv record model and its text format. A record is a top-level key and a value, as a rule a
+ * document: an ordered map of unique string keys to values. A value is an int, a float, a string,
+ * bytes, a document, a list, a boolean or null. Ints and floats stay distinct (`17` and `17.0` differ),
+ * and ints beyond 2^53 stay exact as bigints. The reader is tolerant (`;` `,` `|`, `:` or `->`, `{}` or
+ * `[]` documents, lists, bare keys and values, JSON, JSON Lines) and points at errors by line and
+ * column; the writer is canonical.
  *
  * @example
  * ```ts

@@ -219,6 +219,19 @@ class Parser {
     const close = closingQuote(c);
     if (close >= 0) return this.string(close);
     if (c === LOWER_B && this.text.charCodeAt(this.pos + 1) === QUOTE) return this.bytes();
+    if (c === MINUS || isDigit(c)) {
+      // Most bare values are numbers: read one straight away; a token that goes on past it (`1QP`)
+      // or is no number at all (`1ex`) is read again as a bare value.
+      const start = this.pos;
+      try {
+        const n = this.number();
+        const next = this.text.charCodeAt(this.pos);
+        if (this.pos >= this.text.length || isSpace(next) || endsBareValue(next)) return n;
+      } catch (error) {
+        if (!(error instanceof SyntaxParseError)) throw error;
+      }
+      this.pos = start;
+    }
     return this.bare();
   }
 

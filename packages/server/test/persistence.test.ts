@@ -1,4 +1,5 @@
 import {
+  cpSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -336,6 +337,32 @@ describe('data directory', () => {
       const got = again.store.get(`k${i}`);
       expect(got.found && valuesEqual(got.value, value)).toBe(true);
     });
+    await again.dataDir.close();
+  });
+
+  it('opens a data directory an older server wrote (format 1: snapshot and log), and goes on', async () => {
+    const fixture = join(__dirname, '..', '..', '..', 'test-fixtures', 'data-dirs', 'format1');
+    cpSync(fixture, dir, { recursive: true });
+    const { dataDir, store } = await openDir(dir);
+    expect(store.size).toBe(38);
+    expect(shown(store, 'rec1')).toBe(
+      '{ "n" : 1 ; "f" : 1.0 ; "s" : "text 1 é" ; "big" : 123456789012345678901 ; "d" : { "x" : -1 } }',
+    );
+    expect(shown(store, 'rec6')).toBe('{ "w" : "日本" }');
+    expect(shown(store, 'rec3')).toMatch(/^missing @\d+$/);
+    expect(shown(store, 'rec40')).toMatch(/^missing @\d+$/);
+    // New values of every kind go on top, and all of it survives a restart.
+    putDoc(dataDir, store, 'rec7', parseValue('[ true ; null ; b"\\xff" ]'), [
+      Date.now() + 1000,
+      0,
+      'n',
+    ]);
+    await dataDir.sync();
+    await dataDir.close();
+    const again = await openDir(dir);
+    expect(again.store.size).toBe(38);
+    expect(shown(again.store, 'rec7')).toBe('[ true ; null ; b"\\xff" ]');
+    expect(shown(again.store, 'rec2')).toContain('"s" : "text 2 é"');
     await again.dataDir.close();
   });
 });
