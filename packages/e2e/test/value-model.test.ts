@@ -2,9 +2,10 @@ import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '@triekv/broker';
-import { formatRecord, parseRecord, parseValue, valuesEqual } from '@triekv/record';
+import { formatRecord, parseRecord, parseValue, valuesEqual, type Value } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
-import { runBin, startServer } from '@triekv/test-utils';
+import { PROTOCOL_VERSION } from '@triekv/protocol';
+import { RawClient, runBin, startServer } from '@triekv/test-utils';
 
 const fixtures = join(__dirname, '..', '..', '..', 'test-fixtures', 'records');
 
@@ -161,5 +162,35 @@ describe('the value model end to end', () => {
     expect(Number(degrees.stdout)).toBeCloseTo(-0.09422, 5);
     const radians = await runBin('kv-broker', [...args, '--angles', 'radians']);
     expect(Number(radians.stdout)).toBeCloseTo(0.968, 3);
+  });
+
+  it('repair copies every kind of value and tombstone to the replicas that miss it', async () => {
+    const values = ['[ 1 ; { "a" : [ true ] } ]', 'b"\\x00\\xff"', 'null', '"plain"', '17.0'];
+    const ports = servers.map((s) => (s.address() as { port: number }).port);
+    // Written to one server only, as a broker that saw the others down would have left them.
+    const one = await RawClient.connect(ports[0] as number);
+    await one.request({ type: 'HELLO', protocol: PROTOCOL_VERSION });
+    const version = broker.clock.tick();
+    for (const [i, text] of values.entries())
+      await one.request({ type: 'PUT', key: `lone${i}`, value: parseValue(text), version });
+    one.close();
+    const summary = await broker.repair();
+    expect(summary.copied).toBeGreaterThanOrEqual(values.length);
+    for (const port of ports) {
+      const c = await RawClient.connect(port);
+      await c.request({ type: 'HELLO', protocol: PROTOCOL_VERSION });
+      for (const [i, text] of values.entries()) {
+        const order = broker
+          .order(`lone${i}`)
+          .slice(0, 2)
+          .map((x) => x.address.port);
+        const reply = await c.request({ type: 'GET', key: `lone${i}` });
+        if (order.includes(port)) {
+          expect(reply.type).toBe('OK');
+          expect(valuesEqual((reply as { value: Value }).value, parseValue(text))).toBe(true);
+        }
+      }
+      c.close();
+    }
   });
 });
