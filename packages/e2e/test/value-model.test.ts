@@ -173,7 +173,7 @@ describe('the value model end to end', () => {
     const version = broker.clock.tick();
     for (const [i, text] of values.entries())
       await one.request({ type: 'PUT', key: `lone${i}`, value: parseValue(text), version });
-    one.close();
+    await one.close();
     const summary = await broker.repair();
     expect(summary.copied).toBeGreaterThanOrEqual(values.length);
     for (const port of ports) {
@@ -190,7 +190,7 @@ describe('the value model end to end', () => {
           expect(valuesEqual((reply as { value: Value }).value, parseValue(text))).toBe(true);
         }
       }
-      c.close();
+      await c.close();
     }
   });
 });
