@@ -4,7 +4,7 @@ import { DEFAULT_MAX_FRAME_SIZE, type Reply, type Version } from '@triekv/protoc
 import { parsePath, type Path, type Value } from '@triekv/record';
 import { DEFAULT_K, DEFAULT_MAX_CLOCK_DRIFT_MS, DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { BrokerClosedError, DeleteRefusedError, UnavailableError } from './errors.js';
-import { HybridClock } from './hlc.js';
+import { HybridClock } from '@triekv/protocol';
 import {
   computeWith,
   type Angles,

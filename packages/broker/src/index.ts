@@ -33,7 +33,7 @@ export {
   type ConnectionState,
 } from './server-connection.js';
 export { parseServerFile, readServerFile, type ServerAddress } from './server-file.js';
-export { HybridClock } from './hlc.js';
+export { HybridClock } from '@triekv/protocol';
 export { hash32, rendezvousOrder } from './rendezvous.js';
 export { load, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
 export { repair, type RepairSummary } from './repair.js';

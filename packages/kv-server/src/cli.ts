@@ -32,6 +32,8 @@ interface Flags {
   recover: boolean;
   compactMinBytes: number;
   compactRatio: number;
+  respPort?: number;
+  respAddress?: string;
 }
 
 function program(version: string): Command {
@@ -39,7 +41,7 @@ function program(version: string): Command {
     description: 'Run a triekv server: records in tries, served over TCP.',
     version,
     helpAfter:
-      '\nExample:\n  kv-server -a 127.0.0.1 -p 8000\n  kv-server -p 8001 --data-dir ./data1 --fsync batch\n  TRIEKV_AUTH_TOKEN=s3cret kv-server -p 0 --log-level warn',
+      '\nExample:\n  kv-server -a 127.0.0.1 -p 8000\n  kv-server -p 8000 --resp-port 6380      (then: redis-cli -p 6380 SET k v)\n  kv-server -p 8001 --data-dir ./data1 --fsync batch\n  TRIEKV_AUTH_TOKEN=s3cret kv-server -p 0 --log-level warn',
   })
     .option('-a, --address <host>', 'address to listen on', defaults.DEFAULT_HOST)
     .option(
@@ -108,6 +110,12 @@ function program(version: string): Command {
       0,
     )
     .option(
+      '--resp-port <port>',
+      "also speak Redis's protocol (RESP2 and RESP3) on this port, on the same records (0 picks a free one); off unless given",
+      wholeNumber('resp-port', { max: 65535 }),
+    )
+    .option('--resp-address <host>', 'address of the RESP listener (default: --address)')
+    .option(
       '--data-dir <dir>',
       'keep records in this directory (log + snapshots); without it, memory only',
     )
@@ -169,6 +177,8 @@ export async function run(argv: string[]): Promise<number> {
     maxClockDriftMs: flags.maxClockDrift,
     maxIntBytes: flags.maxIntBytes,
     idleTimeoutMs: flags.idleTimeout,
+    ...(flags.respPort === undefined ? {} : { respPort: flags.respPort }),
+    ...(flags.respAddress === undefined ? {} : { respHost: flags.respAddress }),
     ...(flags.dataDir === undefined
       ? {}
       : {
@@ -190,6 +200,10 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT_FAILURE;
   }
   process.stdout.write(`listening on ${address.host}:${address.port}\n`);
+  if (flags.respPort !== undefined) {
+    const resp = server.respAddress();
+    process.stdout.write(`listening for RESP on ${resp.host}:${resp.port}\n`);
+  }
   const stop = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -60,3 +60,4 @@ export { encodeFrame, toWire, type EncodeOptions } from './encode.js';
 export { PutBatchWriter, encodeRecord } from './batch-writer.js';
 export { checkValue, normalizeVersion, toMessage } from './decode.js';
 export { FrameDecoder, decodeFrame, type Decoded, type DecoderOptions } from './frame-decoder.js';
+export { HybridClock } from './hlc.js';

@@ -5,9 +5,19 @@ import {
   type Server,
   type Socket,
 } from 'node:net';
-import { encodeFrame, ErrorCode, PROTOCOL_VERSION, type Stats } from '@triekv/protocol';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  encodeFrame,
+  ErrorCode,
+  HybridClock,
+  PROTOCOL_VERSION,
+  type Stats,
+} from '@triekv/protocol';
+import { COMMANDS, CommandTable, DEFAULT_MAX_INLINE_BYTES } from '@triekv/resp';
 import pino, { type Logger } from 'pino';
 import { Connection, type ConnectionContext } from './connection.js';
+import { RespConnection, type RespConnectionContext } from './resp/connection.js';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -104,7 +114,26 @@ export interface ServerOptions {
   compactRatio?: number;
   /** With `dataDir`: the smallest log worth compacting, in bytes. @default 16 MiB */
   minCompactBytes?: number;
+  /**
+   * Also listen for Redis's protocol (RESP2/RESP3) on this port, on the same store (0 picks a free one;
+   * see `respAddress()`). @default undefined (no RESP listener)
+   */
+  respPort?: number;
+  /** Address of the RESP listener. @default the `host` option */
+  respHost?: string;
 }
+
+/** The server package's version, for INFO. */
+const VERSION = ((): string => {
+  try {
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof manifest.version === 'string' ? manifest.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
 
 export type ServerStatus = 'new' | 'starting' | 'listening' | 'closing' | 'closed';
 
@@ -127,6 +156,7 @@ function checkOptions(options: ServerOptions): void {
     'maxScan',
     'writeHighWater',
     'closeTimeoutMs',
+    'respPort',
   ];
   for (const name of counts) {
     const v = options[name];
@@ -141,6 +171,8 @@ function checkOptions(options: ServerOptions): void {
   }
   if (options.port !== undefined && options.port > 65535)
     throw new TypeError('options.port must be <= 65535');
+  if (options.respPort !== undefined && options.respPort > 65535)
+    throw new TypeError('options.respPort must be <= 65535');
   if (
     options.authToken !== undefined &&
     (typeof options.authToken !== 'string' || options.authToken.length === 0)
@@ -165,7 +197,10 @@ export class KvServer {
     return this.waiting.size;
   }
   private readonly ctx: ConnectionContext;
+  private readonly respCtx: RespConnectionContext;
+  private readonly respConnections = new Set<RespConnection>();
   private tcp: Server | undefined;
+  private resp: Server | undefined;
   private dataDir: DataDir | undefined;
   private written = 0;
   /** What the last start recovered from the data directory. */
@@ -207,6 +242,48 @@ export class KvServer {
       info: { protocol: PROTOCOL_VERSION, name: options.name ?? 'triekv', id: this.id },
       stats: () => this.stats(),
     };
+    const ctx = this.ctx;
+    this.respCtx = {
+      store: this.store,
+      // Writes over RESP are stamped here, as a broker stamps its own: newer than what is stored.
+      clock: new HybridClock(`s${this.id.slice(0, 8)}`),
+      get journal() {
+        return ctx.journal;
+      },
+      get durability() {
+        return ctx.durability;
+      },
+      table: new CommandTable(COMMANDS),
+      authToken: options.authToken,
+      maxKeyLength: ctx.maxKeyLength,
+      maxScan: ctx.maxScan,
+      maxBulkBytes: ctx.maxFrameSize,
+      maxArgs: ctx.maxItems,
+      maxInlineBytes: DEFAULT_MAX_INLINE_BYTES,
+      preAuthMaxBytes: ctx.preAuthMaxFrame,
+      authTimeoutMs: ctx.authTimeoutMs,
+      writeHighWater: ctx.writeHighWater,
+      idleTimeoutMs: ctx.idleTimeoutMs,
+      counters: this.counters,
+      log,
+      ports: () => ({
+        resp: this.resp === undefined ? 0 : (this.resp.address() as AddressInfo).port,
+        native: this.tcp === undefined ? 0 : (this.tcp.address() as AddressInfo).port,
+      }),
+      name: ctx.info.name,
+      version: VERSION,
+      stats: () => this.stats(),
+      sessions: () => this.respConnections,
+      persistence: () =>
+        this.dataDir === undefined
+          ? { enabled: false }
+          : {
+              enabled: true,
+              fsync: this.dataDir.policy,
+              logBytes: this.dataDir.size,
+              compactions: this.dataDir.compactions,
+            },
+    };
   }
 
   get status(): ServerStatus {
@@ -234,6 +311,9 @@ export class KvServer {
   private async cancelStart(): Promise<never> {
     await new Promise<void>((resolve) =>
       this.tcp?.listening === true ? this.tcp.close(() => resolve()) : resolve(),
+    );
+    await new Promise<void>((resolve) =>
+      this.resp?.listening === true ? this.resp.close(() => resolve()) : resolve(),
     );
     await this.dataDir?.close();
     this.state = 'closed';
@@ -278,11 +358,33 @@ export class KvServer {
       throw error;
     });
     if (this.closeRequested) return this.cancelStart();
+    if (this.options.respPort !== undefined) {
+      const respHost = this.options.respHost ?? host;
+      const resp = createTcpServer({ noDelay: true }, (socket) => this.acceptResp(socket));
+      this.resp = resp;
+      await bind(resp, respHost, this.options.respPort).catch(async (error: unknown) => {
+        this.state = 'closed';
+        await new Promise<void>((resolve) => tcp.close(() => resolve()));
+        await this.dataDir?.close();
+        throw error;
+      });
+      resp.on('error', (error) => this.ctx.log.error({ err: error }, 'RESP listener error'));
+      if (this.closeRequested) return this.cancelStart();
+      this.ctx.log.info(this.respAddress(), 'listening for RESP');
+    }
     tcp.on('error', (error) => this.ctx.log.error({ err: error }, 'listener error'));
     this.state = 'listening';
     const address = this.address();
     this.ctx.log.info(address, 'listening');
     return address;
+  }
+
+  /** Where the RESP listener listens, when there is one. */
+  respAddress(): { host: string; port: number } {
+    const address = this.resp?.address() as AddressInfo | null | undefined;
+    if (address === null || address === undefined)
+      throw new ServerStateError('the server has no RESP listener');
+    return { host: address.address, port: address.port };
   }
 
   /** Where the server listens (the real port when 0 was asked for). */
@@ -312,14 +414,24 @@ export class KvServer {
     }
     this.state = 'closing';
     this.closing = (async () => {
-      const stopped = new Promise<void>((resolve) => this.tcp?.close(() => resolve()));
+      const stopped = Promise.all([
+        new Promise<void>((resolve) => this.tcp?.close(() => resolve())),
+        new Promise<void>((resolve) =>
+          this.resp === undefined ? resolve() : this.resp.close(() => resolve()),
+        ),
+      ]);
       for (const connection of this.connections) connection.end();
-      const drained = Promise.all([...this.connections].map((c) => c.closed));
+      for (const connection of this.respConnections) connection.end();
+      const drained = Promise.all([
+        ...[...this.connections].map((c) => c.closed),
+        ...[...this.respConnections].map((c) => c.closed),
+      ]);
       const timeout = this.options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
       let timer: NodeJS.Timeout | undefined;
       const cut = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           for (const connection of this.connections) connection.socket.destroy();
+          for (const connection of this.respConnections) connection.socket.destroy();
           resolve();
         }, timeout);
       });
@@ -437,6 +549,52 @@ export class KvServer {
       this.counters.connections--;
     });
   }
+
+  /** A RESP client: the same connection limit as the native port, refused as Redis refuses. */
+  private acceptResp(socket: Socket): void {
+    const max = this.maxConnections;
+    if (this.state !== 'listening' || this.connections.size + this.respConnections.size >= max) {
+      this.counters.connectionsRefused++;
+      socket.on('error', () => undefined);
+      socket.end(
+        this.state === 'listening'
+          ? '-ERR max number of clients reached\r\n'
+          : '-ERR the server is shutting down\r\n',
+      );
+      return;
+    }
+    const connection = new RespConnection(socket, this.respCtx);
+    this.respConnections.add(connection);
+    this.counters.connections++;
+    this.counters.connectionsTotal++;
+    void connection.closed.then(() => {
+      this.respConnections.delete(connection);
+      this.counters.connections--;
+    });
+  }
+}
+
+/** Listens on `host:port`, rejecting with a `ListenError` that says why it cannot. */
+function bind(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const where = `${host}:${port}`;
+      const reason =
+        error.code === 'EADDRINUSE'
+          ? `${where} is already in use`
+          : error.code === 'EACCES'
+            ? `not permitted to listen on ${where}`
+            : error.code === 'EADDRNOTAVAIL'
+              ? `${host} is not an address of this machine`
+              : `cannot listen on ${where}: ${error.message}`;
+      reject(new ListenError(reason, error.code ?? 'UNKNOWN', { cause: error }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 /** Creates a server (not yet listening). */

@@ -1,5 +1,3 @@
-import type { MessageType } from '@triekv/protocol';
-
 /** Counters a server keeps for STATS. */
 export class Counters {
   readonly started = Date.now();
@@ -9,9 +7,10 @@ export class Counters {
   errors = 0;
   bytesIn = 0;
   bytesOut = 0;
-  private readonly ops: Partial<Record<MessageType, number>> = {};
+  private readonly ops: Record<string, number> = {};
 
-  count(type: MessageType): void {
+  /** One more request of `type` (a native message type, or `resp:<command>`). */
+  count(type: string): void {
     this.ops[type] = (this.ops[type] ?? 0) + 1;
   }
 

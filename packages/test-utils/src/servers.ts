@@ -15,6 +15,8 @@ export async function startServer(
 export interface ServerProcess {
   child: ChildProcess;
   port: number;
+  /** The RESP port, when started with `--resp-port`. */
+  respPort?: number;
   stdout: () => string;
   stderr: () => string;
   /** Resolves with the exit code (or the signal name) once the process has ended. */
@@ -71,13 +73,17 @@ export function startServerProcess(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   return new Promise((resolve, reject) => {
+    const wantsResp = args.includes('--resp-port');
     const onData = (): void => {
       const match = /listening on [^\s]+:(\d+)\n/.exec(out);
       if (match === null) return;
+      const resp = /listening for RESP on [^\s]+:(\d+)\n/.exec(out);
+      if (wantsResp && resp === null) return;
       child.stdout.off('data', onData);
       resolve({
         child,
         port: Number(match[1]),
+        ...(resp === null ? {} : { respPort: Number(resp[1]) }),
         stdout: () => out,
         stderr: () => err,
         exited,

@@ -1,4 +1,4 @@
-import { compareVersions, type Version } from '@triekv/protocol';
+import { compareVersions, type Version } from './version.js';
 
 /**
  * A hybrid logical clock: versions follow wall-clock milliseconds, with a counter for events in the same
