@@ -75,7 +75,9 @@ export class RespParser {
 
   /**
    * The commands completed by `chunk`, in order; a protocol error ends the list (and every later
-   * call returns it again).
+   * call returns it again). Arguments may be views of the chunks pushed (no copy when a bulk string
+   * arrives whole): a chunk's memory must not be reused while its commands are in use, as a socket's
+   * never is.
    */
   push(chunk: Buffer): (RespCommand | RespProtocolError)[] {
     if (this.failed !== undefined) return [this.failed];
@@ -139,6 +141,18 @@ export class RespParser {
         const length = this.integer(this.pos + 1, end, 'invalid bulk length');
         if (length < 0 || length > this.maxBulk) throw new RespProtocolError('invalid bulk length');
         this.pos = end + 2;
+        if (this.pos + length + 2 <= buffer.length) {
+          // All there: the argument is a view of the received bytes (a socket never reuses a chunk).
+          if (buffer[this.pos + length] !== CR || buffer[this.pos + length + 1] !== LF)
+            throw new RespProtocolError("expected '\\r\\n' after a bulk string");
+          this.args.push(buffer.subarray(this.pos, this.pos + length));
+          this.pos += length + 2;
+          if (--this.remaining === 0) {
+            this.state = State.Start;
+            this.finishCommand(out);
+          }
+          return true;
+        }
         // Allocated only now that the length is known to be within the limit.
         this.bulk = Buffer.allocUnsafe(length + 2);
         this.bulkFilled = 0;

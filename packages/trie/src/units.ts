@@ -101,6 +101,13 @@ export class UnitWriter {
     this.length = at;
   }
 
+  /** Appends bytes, one unit each (read back as a latin1 slice of the string). */
+  byteUnits(b: Uint8Array): void {
+    this.room(b.length);
+    this.units.set(b, this.length);
+    this.length += b.length;
+  }
+
   /** Appends any number, bit for bit, as eight byte-sized units (read back with `readFloat64`). */
   float64(x: number): void {
     this.room(FLOAT64_UNITS);

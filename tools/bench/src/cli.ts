@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<void>> = {
   server: async () => (await import('./suites/server.js')).runServerBench(),
   broker: async () => (await import('./suites/broker.js')).runBrokerBench(),
   durability: async () => (await import('./suites/durability.js')).runDurabilityBench(),
+  resp: async () => (await import('./suites/resp.js')).runRespBench(),
   chaos: async () => (await import('./suites/chaos.js')).runChaosBench(),
 };
 

@@ -106,7 +106,10 @@ function stamp(ctx: RespContext, key: string): Version {
   return ctx.clock.tick();
 }
 
-/** Stores `value` under `key` at a new version, in the log too. */
+/**
+ * Stores `value` under `key` at a new version, in the log too. The value's bytes are copied into the
+ * packed record: a buffer the parser handed over is not kept.
+ */
 export function writeValue(ctx: RespContext, key: string, value: Value): void {
   const result = ctx.store.put(key, value, stamp(ctx, key));
   if (!result.applied)
@@ -118,14 +121,11 @@ export function writeValue(ctx: RespContext, key: string, value: Value): void {
 
 /** Deletes `key` at a new version; whether a live record was there. */
 function deleteKey(ctx: RespContext, key: string): boolean {
-  if (!ctx.store.get(key).found) return false;
+  if (!ctx.store.probe(key, []).found) return false;
   const result = ctx.store.delete(key, stamp(ctx, key));
   if (result.applied) ctx.journal?.(key, result.record as string);
   return result.existed;
 }
-
-const bytesOf = (b: Buffer): Uint8Array =>
-  new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 
 function parseInt64(bytes: Buffer | string, error = NOT_INTEGER): bigint {
   const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
@@ -153,7 +153,7 @@ function incrBy(ctx: RespContext, key: string, by: bigint, w: RespWriter): void 
   const next = n + by;
   if (next > INT64_MAX || next < INT64_MIN)
     throw new RespError('ERR increment or decrement would overflow');
-  writeValue(ctx, key, bytesOf(Buffer.from(String(next))));
+  writeValue(ctx, key, Buffer.from(String(next)));
   w.integer(
     next >= BigInt(Number.MIN_SAFE_INTEGER) && next <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(next)
@@ -179,8 +179,10 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string): string | undefined {
   if (cursor === '0') return undefined;
   if (!/^[1-9][0-9]*$/.test(cursor)) throw new RespError('ERR invalid cursor');
-  const hex = BigInt(cursor).toString(16);
-  if (hex.length % 2 !== 0 || !hex.startsWith('01')) throw new RespError('ERR invalid cursor');
+  if (cursor.length > 4096) throw new RespError('ERR invalid cursor');
+  let hex = BigInt(cursor).toString(16);
+  if (hex.length % 2 !== 0) hex = `0${hex}`;
+  if (!hex.startsWith('01')) throw new RespError('ERR invalid cursor');
   const bytes = Buffer.from(hex.slice(2), 'hex');
   if (!isUtf8(bytes)) throw new RespError('ERR invalid cursor');
   return bytes.toString('utf8');
@@ -215,13 +217,7 @@ function infoText(ctx: RespContext, sections: string[]): string {
       ['process_id', process.pid],
       [
         'run_id',
-        createHash('sha1')
-          .update(
-            ctx.name +
-              String(process.pid) +
-              String(stats.uptimeSeconds === 0 ? '' : ctx.ports().native),
-          )
-          .digest('hex'),
+        createHash('sha1').update(`${ctx.name} ${process.pid} ${ctx.ports().native}`).digest('hex'),
       ],
       ['tcp_port', ctx.ports().resp],
       ['triekv_native_port', ctx.ports().native],
@@ -339,13 +335,13 @@ function set(ctx: RespContext, args: Buffer[], w: RespWriter): void {
     else throw new RespError(SYNTAX);
   }
   const old = get ? readString(ctx, key) : undefined;
-  const exists = ctx.store.get(key).found;
+  const exists = (nx || xx) && ctx.store.probe(key, []).found;
   if ((nx && exists) || (xx && !exists)) {
     if (get) w.bulk(old ?? null);
     else w.null();
     return;
   }
-  writeValue(ctx, key, bytesOf(args[2] as Buffer));
+  writeValue(ctx, key, args[2] as Buffer);
   if (get) w.bulk(old ?? null);
   else w.simple('OK');
 }
@@ -474,14 +470,14 @@ const HANDLERS: Record<string, Handler> = {
   set: (ctx, _s, args, w) => set(ctx, args, w),
   setnx: (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
-    if (ctx.store.get(key).found) return w.integer(0);
-    writeValue(ctx, key, bytesOf(args[2] as Buffer));
+    if (ctx.store.probe(key, []).found) return w.integer(0);
+    writeValue(ctx, key, args[2] as Buffer);
     w.integer(1);
   },
   getset: (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
     const old = readString(ctx, key);
-    writeValue(ctx, key, bytesOf(args[2] as Buffer));
+    writeValue(ctx, key, args[2] as Buffer);
     w.bulk(old);
   },
   getdel: (ctx, _s, args, w) => {
@@ -505,7 +501,7 @@ const HANDLERS: Record<string, Handler> = {
     const pairs: [string, Buffer][] = [];
     for (let i = 1; i < args.length; i += 2)
       pairs.push([keyOf(ctx, args[i] as Buffer), args[i + 1] as Buffer]);
-    for (const [key, value] of pairs) writeValue(ctx, key, bytesOf(value));
+    for (const [key, value] of pairs) writeValue(ctx, key, value);
     w.simple('OK');
   },
   msetnx: (ctx, _s, args, w) => {
@@ -514,14 +510,14 @@ const HANDLERS: Record<string, Handler> = {
     const pairs: [string, Buffer][] = [];
     for (let i = 1; i < args.length; i += 2)
       pairs.push([keyOf(ctx, args[i] as Buffer), args[i + 1] as Buffer]);
-    if (pairs.some(([key]) => ctx.store.get(key).found)) return w.integer(0);
-    for (const [key, value] of pairs) writeValue(ctx, key, bytesOf(value));
+    if (pairs.some(([key]) => ctx.store.probe(key, []).found)) return w.integer(0);
+    for (const [key, value] of pairs) writeValue(ctx, key, value);
     w.integer(1);
   },
   append: (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
     const next = Buffer.concat([readString(ctx, key) ?? Buffer.alloc(0), args[2] as Buffer]);
-    writeValue(ctx, key, bytesOf(next));
+    writeValue(ctx, key, next);
     w.integer(next.length);
   },
   strlen: (ctx, _s, args, w) =>
@@ -553,7 +549,7 @@ const HANDLERS: Record<string, Handler> = {
     const next = n + by;
     if (!Number.isFinite(next)) throw new RespError('ERR increment would produce NaN or Infinity');
     const text = formatDouble(next);
-    writeValue(ctx, key, bytesOf(Buffer.from(text)));
+    writeValue(ctx, key, Buffer.from(text));
     w.bulk(text);
   },
   del: (ctx, _s, args, w) => {
@@ -563,7 +559,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   exists: (ctx, _s, args, w) => {
     let n = 0;
-    for (const a of args.slice(1)) if (ctx.store.get(keyOf(ctx, a)).found) n++;
+    for (const a of args.slice(1)) if (ctx.store.probe(keyOf(ctx, a), []).found) n++;
     w.integer(n);
   },
   type: (ctx, _s, args, w) => {

@@ -1,0 +1,300 @@
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { Broker } from '@triekv/broker';
+import { parseValue, valuesEqual } from '@triekv/record';
+import type { KvServer } from '@triekv/server';
+import { startServer, startServerProcess } from '@triekv/test-utils';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+
+/** Sends raw bytes to a port and collects what comes back until the server closes (or `ms` pass). */
+function raw(
+  port: number,
+  bytes: Buffer | string,
+  ms = 2000,
+): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closed: false });
+    }, ms);
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true });
+    });
+    socket.write(bytes);
+  });
+}
+
+describe('kv-server over RESP', () => {
+  let server: KvServer;
+  let port: number;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = (await startServer({ respPort: 0 })).server;
+    port = server.respAddress().port;
+    redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+    await redis.connect();
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await server.close();
+  });
+
+  beforeEach(async () => {
+    await redis.flushall();
+  });
+
+  it('ioredis: strings, with Redis replies', async () => {
+    expect(await redis.ping()).toBe('PONG');
+    expect(await redis.echo('hi')).toBe('hi');
+    expect(await redis.set('k', 'v')).toBe('OK');
+    expect(await redis.get('k')).toBe('v');
+    expect(await redis.set('k', 'w', 'NX')).toBeNull();
+    expect(await redis.set('new', 'x', 'XX')).toBeNull();
+    expect(await redis.set('k', 'w', 'GET')).toBe('v');
+    expect(await redis.setnx('k', 'z')).toBe(0);
+    expect(await redis.getset('k', 'y')).toBe('w');
+    expect(await redis.getdel('k')).toBe('y');
+    expect(await redis.get('k')).toBeNull();
+    expect(await redis.mset('a', '1', 'b', '2')).toBe('OK');
+    expect(await redis.mget('a', 'b', 'nope')).toEqual(['1', '2', null]);
+    expect(await redis.msetnx('a', '9', 'c', '3')).toBe(0);
+    expect(await redis.msetnx('c', '3', 'd', '4')).toBe(1);
+    expect(await redis.append('a', 'xyz')).toBe(4);
+    expect(await redis.strlen('a')).toBe(4);
+    expect(await redis.getrange('a', 1, -2)).toBe('xy');
+    expect(await redis.incr('n')).toBe(1);
+    expect(await redis.incrby('n', 41)).toBe(42);
+    expect(await redis.decr('n')).toBe(41);
+    expect(await redis.decrby('n', 40)).toBe(1);
+    expect(await redis.incrbyfloat('f', '1.5')).toBe('1.5');
+    expect(await redis.incrbyfloat('f', '0.25')).toBe('1.75');
+    await expect(redis.incr('a')).rejects.toThrow('ERR value is not an integer or out of range');
+    await redis.set('max', '9223372036854775807');
+    await expect(redis.incr('max')).rejects.toThrow('ERR increment or decrement would overflow');
+    await expect(redis.set('k', 'v', 'EX', 10)).rejects.toThrow('expiry');
+  });
+
+  it('ioredis: keys, SCAN to the end, TYPE, RENAME, DBSIZE', async () => {
+    for (let i = 0; i < 250; i++) await redis.set(`user:${i}`, String(i));
+    await redis.set('other', 'x');
+    expect(await redis.dbsize()).toBe(251);
+    expect(await redis.exists('user:1', 'user:2', 'missing')).toBe(2);
+    expect((await redis.keys('user:1?')).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `user:1${i}`).sort(),
+    );
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'user:*', 'COUNT', 37);
+      keys.forEach((k) => seen.add(k));
+      cursor = next;
+    } while (cursor !== '0');
+    expect(seen.size).toBe(250);
+    expect(await redis.type('other')).toBe('string');
+    expect(await redis.type('missing')).toBe('none');
+    expect(await redis.rename('other', 'renamed')).toBe('OK');
+    expect(await redis.get('renamed')).toBe('x');
+    await expect(redis.rename('missing', 'x')).rejects.toThrow('ERR no such key');
+    expect(await redis.randomkey()).toMatch(/^(user:\d+|renamed)$/);
+    expect(await redis.del('renamed', 'user:1', 'missing')).toBe(2);
+    expect(await redis.unlink('user:2')).toBe(1);
+  });
+
+  it('ioredis: binary values of every byte, a 1 MiB value, and a pipeline of 10,000 commands in order', async () => {
+    const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    await redis.set(Buffer.from('bin'), every);
+    expect((await redis.getBuffer('bin'))?.equals(every)).toBe(true);
+    const big = Buffer.alloc(1 << 20, 7);
+    big[12345] = 0;
+    await redis.set('big', big);
+    expect((await redis.getBuffer('big'))?.equals(big)).toBe(true);
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 10_000; i++) {
+      if (i % 2 === 0) pipeline.set(`p${i}`, String(i));
+      else pipeline.get(`p${i - 1}`);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    expect(results).toHaveLength(10_000);
+    results.forEach(([error, value], i) => {
+      expect(error).toBeNull();
+      expect(value).toBe(i % 2 === 0 ? 'OK' : String(i - 1));
+    });
+  });
+
+  it('ioredis: server, client and COMMAND answers', async () => {
+    expect(await redis.select(0)).toBe('OK');
+    await expect(redis.select(1)).rejects.toThrow('out of range');
+    expect(await redis.client('SETNAME', 'tester')).toBe('OK');
+    expect(await redis.client('GETNAME')).toBe('tester');
+    expect(typeof (await redis.client('ID'))).toBe('number');
+    expect(await redis.client('LIST')).toContain('name=tester');
+    const info = await redis.info();
+    expect(info).toContain('# Server');
+    expect(info).toContain('loading:0');
+    await redis.set('x', '1');
+    expect(await redis.info('keyspace')).toContain('db0:keys=1,expires=0,avg_ttl=0');
+    expect(await redis.config('GET', 'appendonly')).toEqual(['appendonly', 'no']);
+    const [seconds, micros] = (await redis.time()).map(Number) as [number, number];
+    expect(Math.abs(Number(seconds) - Date.now() / 1000)).toBeLessThan(5);
+    expect(Number(micros)).toBeLessThan(1_000_000);
+    expect(await redis.command('COUNT')).toBeGreaterThan(40);
+    const [getInfo] = (await redis.command('INFO', 'get')) as [unknown[]];
+    expect(getInfo.slice(0, 2)).toEqual(['get', 2]);
+    await expect(redis.call('NOSUCH', 'a')).rejects.toThrow(
+      "ERR unknown command 'NOSUCH', with args beginning with: 'a'",
+    );
+    await expect(redis.call('GET')).rejects.toThrow(
+      "ERR wrong number of arguments for 'get' command",
+    );
+  });
+
+  it('node-redis over RESP2 and RESP3', async () => {
+    for (const RESP of [2, 3] as const) {
+      await redis.flushall();
+      const client = createClient({ socket: { port, host: '127.0.0.1' }, RESP });
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        expect(await client.ping()).toBe('PONG');
+        expect(await client.set('nr', 'value')).toBe('OK');
+        expect(await client.get('nr')).toBe('value');
+        expect(await client.incr('nrc')).toBe(1);
+        expect(await client.mGet(['nr', 'none'])).toEqual(['value', null]);
+        expect(await client.exists('nr')).toBe(1);
+        const keys: string[] = [];
+        for await (const batch of client.scanIterator({ MATCH: 'nr*', COUNT: 1 }))
+          keys.push(...batch);
+        expect(keys.sort()).toEqual(['nr', 'nrc']);
+        expect(await client.dbSize()).toBe(2);
+        const hello: unknown = await client.sendCommand(['HELLO']);
+        expect(
+          RESP === 3 ? (hello as Record<string, unknown>).proto : (hello as unknown[])[5],
+        ).toBe(RESP);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+
+  it('reads what the native protocol wrote, and the reverse', async () => {
+    const broker = new Broker({
+      servers: [{ host: '127.0.0.1', port: server.address().port }],
+      k: 1,
+    });
+    await broker.start();
+    try {
+      await broker.put('doc', parseValue('{ "name" : "Mary" ; "items" : [ 1 ; 2.0 ] }'));
+      expect(await redis.call('KV.GET', 'doc')).toBe(
+        '"doc" : { "name" : "Mary" ; "items" : [ 1 ; 2.0 ] }',
+      );
+      expect(await redis.call('KV.QUERY', 'doc.items[1]')).toBe('doc.items[1] : 2.0');
+      expect(await redis.call('KV.QUERY', 'doc', 'JSON')).toBe('{"name":"Mary","items":[1,2.0]}');
+      await expect(redis.get('doc')).rejects.toThrow('WRONGTYPE');
+      expect(await redis.type('doc')).toBe('ReJSON-RL');
+      await redis.set('fromresp', Buffer.from([0, 1, 2]));
+      const got = await broker.get('fromresp');
+      expect(got.found && valuesEqual(got.value as Uint8Array, Uint8Array.from([0, 1, 2]))).toBe(
+        true,
+      );
+      // A native write of a later version replaces a RESP one, and the reverse: versions rule both.
+      await broker.put('shared', 'native');
+      await redis.set('shared', 'resp');
+      expect((await broker.get('shared')).value).toEqual(new Uint8Array(Buffer.from('resp')));
+      await broker.put('shared', 'native again');
+      expect(await redis.get('shared')).toBe('native again');
+      expect(await redis.call('KV.PUT', '"kv" : { "a" : [ true ; null ] }')).toBe('OK');
+      expect(await redis.call('KV.SCAN', 'k')).toEqual(['kv']);
+      expect((await broker.get('kv')).value).toEqual(parseValue('{ "a" : [ true ; null ] }'));
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('answers a protocol error with -ERR Protocol error and closes only that connection', async () => {
+    const bad = await raw(port, '*2\r\n$3\r\nGET\r\n:1\r\n');
+    expect(bad).toEqual({ text: "-ERR Protocol error: expected '$', got ':'\r\n", closed: true });
+    const huge = await raw(port, '*1\r\n$99999999999\r\n');
+    expect(huge.text).toBe('-ERR Protocol error: invalid bulk length\r\n');
+    const inline = await raw(port, 'PING\r\nSET "a b" c\r\nGET "a b"\r\n', 500);
+    expect(inline.text).toBe('+PONG\r\n+OK\r\n$1\r\nc\r\n');
+    // Random bytes never stop it answering others.
+    for (let i = 0; i < 50; i++)
+      await raw(
+        port,
+        Buffer.from(Array.from({ length: 64 }, () => Math.floor(Math.random() * 256))),
+        50,
+      );
+    expect(await redis.ping()).toBe('PONG');
+  });
+});
+
+describe('RESP with an auth token', () => {
+  it('refuses everything but AUTH and HELLO before the token, and takes it from clients', async () => {
+    const server = (await startServer({ respPort: 0, authToken: 's3cret' })).server;
+    const port = server.respAddress().port;
+    try {
+      const before = await raw(port, 'GET k\r\nAUTH wrong\r\nAUTH s3cret\r\nSET k v\r\n', 500);
+      expect(before.text).toBe(
+        '-NOAUTH Authentication required.\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n+OK\r\n',
+      );
+      const good = new Redis({ port, host: '127.0.0.1', password: 's3cret', lazyConnect: true });
+      await good.connect();
+      expect(await good.get('k')).toBe('v');
+      good.disconnect();
+      const node = createClient({
+        socket: { port, host: '127.0.0.1' },
+        password: 's3cret',
+        RESP: 3,
+      });
+      await node.connect();
+      expect(await node.get('k')).toBe('v');
+      await node.close();
+      const hello = await raw(port, 'HELLO 3 AUTH default s3cret\r\nGET k\r\n', 500);
+      expect(hello.text).toContain('%8\r\n$6\r\nserver\r\n$5\r\nredis\r\n');
+      expect(hello.text.endsWith('$1\r\nv\r\n')).toBe(true);
+      expect((await raw(port, 'HELLO 4\r\n', 300)).text).toBe(
+        '-NOPROTO unsupported protocol version\r\n',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+const haveRedisCli = spawnSync('redis-cli', ['--version']).error === undefined;
+
+(haveRedisCli ? describe : describe.skip)('redis-cli against kv-server --resp-port', () => {
+  if (!haveRedisCli)
+    console.warn(
+      'skipping the redis-cli tests: redis-cli is not on PATH (Debian package redis-tools)',
+    );
+
+  it('runs commands as arguments and from a pipe, and gets hints from COMMAND DOCS', async () => {
+    const server = await startServerProcess(['--resp-port', '0']);
+    try {
+      const cli = (args: string[], input?: string): string =>
+        spawnSync('redis-cli', ['-p', String(server.respPort), ...args], {
+          input,
+          encoding: 'utf8',
+        }).stdout;
+      expect(cli(['SET', 'greeting', 'hello world'])).toBe('OK\n');
+      expect(cli(['GET', 'greeting'])).toBe('hello world\n');
+      expect(cli([], 'INCR c\nINCR c\nGET c\n')).toBe('1\n2\n2\n');
+      expect(cli(['--no-raw', 'MGET', 'greeting', 'none'])).toBe('1) "hello world"\n2) (nil)\n');
+      expect(cli(['COMMAND', 'DOCS', 'SET'])).toContain('Sets the string value of a key');
+      expect(cli(['--scan', '--pattern', 'gr*'])).toBe('greeting\n');
+      server.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+});
