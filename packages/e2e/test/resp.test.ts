@@ -184,6 +184,58 @@ describe('kv-server over RESP', () => {
     }
   });
 
+  it('JSON.* as node-redis (RedisJSON replies) and ioredis use them; ints and floats keep their kind', async () => {
+    const client = createClient({ socket: { port, host: '127.0.0.1' } });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      expect(
+        await client.json.set('doc', '$', { a: 1, l: [1, 2], o: { x: 'y' }, n: null, t: true }),
+      ).toBe('OK');
+      expect(await client.json.get('doc')).toEqual({
+        a: 1,
+        l: [1, 2],
+        o: { x: 'y' },
+        n: null,
+        t: true,
+      });
+      expect(await client.json.get('doc', { path: '$.l[1]' })).toEqual([2]);
+      expect(await client.json.set('doc', '$.o.z', 5)).toBe('OK');
+      expect(await client.json.set('doc', '$.o.z', 6, { condition: 'NX' })).toBeNull();
+      // RedisJSON's raw reply shapes, as ioredis passes them through.
+      expect(await redis.call('JSON.TYPE', 'doc', '$.o')).toEqual(['object']);
+      expect(await redis.call('JSON.OBJKEYS', 'doc', '$.o')).toEqual([['x', 'z']]);
+      expect(await redis.call('JSON.ARRAPPEND', 'doc', '$.l', '3', '"four"')).toEqual([4]);
+      expect(await redis.call('JSON.ARRLEN', 'doc', '$.l')).toEqual([4]);
+      expect(await redis.call('JSON.NUMINCRBY', 'doc', '$.a', '2')).toBe('[3]');
+      expect(await redis.call('JSON.DEL', 'doc', '$.l[0]')).toBe(1);
+      expect(await client.json.get('doc', { path: '$.l' })).toEqual([[2, 3, 'four']]);
+      expect(await client.json.mGet(['doc', 'none'], '$.a')).toEqual([[3], null]);
+      expect(await client.json.del('doc')).toBe(1);
+      expect(await client.exists('doc')).toBe(0);
+    } finally {
+      await client.close();
+    }
+    // The exact text: 1.0 stays a float, big ints stay exact, legacy paths answer bare values.
+    await redis.call(
+      'JSON.SET',
+      'f',
+      '$',
+      '{"x":1.0,"big":123456789012345678901234567890,"s":"t"}',
+    );
+    expect(await redis.call('JSON.GET', 'f')).toBe(
+      '{"x":1.0,"big":123456789012345678901234567890,"s":"t"}',
+    );
+    expect(await redis.call('JSON.NUMINCRBY', 'f', '.x', '1')).toBe('2.0');
+    expect(await redis.call('JSON.GET', 'f', '.s')).toBe('"t"');
+    expect(await redis.call('JSON.TYPE', 'f', '.big')).toBe('integer');
+    await expect(redis.call('JSON.GET', 'f', '.missing')).rejects.toThrow(
+      "ERR Path '.missing' does not exist",
+    );
+    await expect(redis.call('JSON.SET', 'f', '$', '{bad')).rejects.toThrow('ERR invalid JSON');
+    await expect(redis.call('JSON.ARRLEN', 'f', '.x')).rejects.toThrow('WRONGTYPE');
+  });
+
   it('reads what the native protocol wrote, and the reverse', async () => {
     const broker = new Broker({
       servers: [{ host: '127.0.0.1', port: server.address().port }],

@@ -1,0 +1,154 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import type { HybridClock, Stats, Version } from '@triekv/protocol';
+import { Float, type Value } from '@triekv/record';
+import { formatDouble, type CommandTable, type RespWriter } from '@triekv/resp';
+import type { Logger } from 'pino';
+import type { Counters } from '../stats.js';
+import type { Store } from '../store.js';
+
+/** One RESP connection's state, as the commands see and change it. */
+export interface RespSession {
+  readonly id: number;
+  readonly remote: string;
+  readonly createdAt: number;
+  name: string;
+  protocol: 2 | 3;
+  authenticated: boolean;
+  libName: string;
+  libVer: string;
+  lastCommand: string;
+  /** Close the connection once this reply is out (QUIT). */
+  quit(): void;
+}
+
+/** What the commands need from the server. */
+export interface RespContext {
+  store: Store;
+  /** Stamps writes made over RESP, like a broker stamps its own. */
+  clock: HybridClock;
+  journal?: ((key: string, record: string) => void) | undefined;
+  table: CommandTable;
+  authToken: string | undefined;
+  maxKeyLength: number;
+  maxScan: number;
+  counters: Counters;
+  log: Logger;
+  /** The RESP port, the native port and the server's name, for INFO. */
+  ports: () => { resp: number; native: number };
+  name: string;
+  version: string;
+  stats: () => Stats;
+  sessions: () => Iterable<RespSession>;
+  persistence: () => { enabled: boolean; fsync?: string; logBytes?: number; compactions?: number };
+}
+
+/** The RESP command helpers shared by the string, key and JSON commands. */
+
+/** An error reply of its own prefix (`ERR`, `WRONGTYPE`, ...), thrown inside a command. */
+export class RespError extends Error {}
+
+export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+export const NOT_INTEGER = 'ERR value is not an integer or out of range';
+export const NOT_FLOAT = 'ERR value is not a valid float';
+export const SYNTAX = 'ERR syntax error';
+export const INT64_MAX = 2n ** 63n - 1n;
+export const INT64_MIN = -(2n ** 63n);
+
+export type Handler = (ctx: RespContext, s: RespSession, args: Buffer[], w: RespWriter) => void;
+
+export function sameSecret(a: string, b: string): boolean {
+  const digest = (x: string): Buffer => createHash('sha256').update(x).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** A key as the trie holds it: the client's bytes must be UTF-8 text. */
+export function keyOf(ctx: RespContext, bytes: Buffer): string {
+  if (!isUtf8(bytes)) throw new RespError('ERR triekv keys are text: this key is not valid UTF-8');
+  const key = bytes.toString('utf8');
+  if (key.length > ctx.maxKeyLength)
+    throw new RespError(`ERR key longer than ${ctx.maxKeyLength} (maxKeyLength)`);
+  return key;
+}
+
+/** The bytes a string command sees of a value, or undefined for a value that is not a string. */
+export function stringOf(value: Value): Buffer | undefined {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (typeof value === 'bigint') return Buffer.from(String(value));
+  if (typeof value === 'number')
+    return Buffer.from(Number.isInteger(value) ? String(value) : formatDouble(value));
+  if (value instanceof Float) return Buffer.from(formatDouble(value.value));
+  return undefined;
+}
+
+/** The string at `key`: bytes, null when there is none, WRONGTYPE for a document or list. */
+export function readString(ctx: RespContext, key: string): Buffer | null {
+  const r = ctx.store.get(key);
+  if (!r.found) return null;
+  const bytes = stringOf(r.value);
+  if (bytes === undefined) throw new RespError(WRONGTYPE);
+  return bytes;
+}
+
+/** A version newer than whatever is stored under `key` (record or tombstone). */
+export function stamp(ctx: RespContext, key: string): Version {
+  const current = ctx.store.probe(key, []).version;
+  if (current !== undefined) ctx.clock.observe(current);
+  return ctx.clock.tick();
+}
+
+/**
+ * Stores `value` under `key` at a new version, in the log too. The value's bytes are copied into the
+ * packed record: a buffer the parser handed over is not kept.
+ */
+export function writeValue(ctx: RespContext, key: string, value: Value): void {
+  const result = ctx.store.put(key, value, stamp(ctx, key));
+  if (!result.applied)
+    throw new RespError(
+      'ERR a newer version of this key is stored (written with a clock ahead of this server): not written',
+    );
+  ctx.journal?.(key, result.record as string);
+}
+
+/** Deletes `key` at a new version; whether a live record was there. */
+export function deleteKey(ctx: RespContext, key: string): boolean {
+  if (!ctx.store.probe(key, []).found) return false;
+  const result = ctx.store.delete(key, stamp(ctx, key));
+  if (result.applied) ctx.journal?.(key, result.record as string);
+  return result.existed;
+}
+
+export function parseInt64(bytes: Buffer | string, error = NOT_INTEGER): bigint {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+  if (!/^-?(0|[1-9][0-9]{0,18})$/.test(text)) throw new RespError(error);
+  const n = BigInt(text);
+  if (n > INT64_MAX || n < INT64_MIN) throw new RespError(error);
+  return n;
+}
+
+export function parseFloatArg(bytes: Buffer): number {
+  const text = bytes.toString('latin1').trim();
+  if (text.length === 0 || bytes.length !== text.length) throw new RespError(NOT_FLOAT);
+  const n = /^[+-]?inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : Number(text);
+  if (Number.isNaN(n)) throw new RespError(NOT_FLOAT);
+  return n;
+}
+
+export function writeStringOrNull(w: RespWriter, bytes: Buffer | null): void {
+  w.bulk(bytes);
+}
+
+export function incrBy(ctx: RespContext, key: string, by: bigint, w: RespWriter): void {
+  const current = readString(ctx, key);
+  const n = current === null ? 0n : parseInt64(current);
+  const next = n + by;
+  if (next > INT64_MAX || next < INT64_MIN)
+    throw new RespError('ERR increment or decrement would overflow');
+  writeValue(ctx, key, Buffer.from(String(next)));
+  w.integer(
+    next >= BigInt(Number.MIN_SAFE_INTEGER) && next <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(next)
+      : next,
+  );
+}
