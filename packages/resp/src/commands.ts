@@ -113,7 +113,7 @@ export class CommandTable {
 
   /** The spec of a command (its name in any case), or undefined. */
   get(name: string): CommandSpec | undefined {
-    return this.byName.get(name.toLowerCase());
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
   all(): CommandSpec[] {

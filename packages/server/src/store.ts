@@ -69,6 +69,27 @@ export class Store {
     return { applied: true, version, existed, record };
   }
 
+  /**
+   * Stores `value` under `key` at the version `stamp` gives, called with the version stored now (if
+   * any): for writers that stamp their own writes (the RESP port), one lookup instead of two. A
+   * version not newer than the stored one is refused as `put` refuses it.
+   */
+  putStamped(
+    key: string,
+    value: Value,
+    stamp: (current: Version | undefined) => Version,
+  ): WriteResult {
+    const current = this.records.get(key);
+    const version = stamp(current === undefined ? undefined : packedVersion(current));
+    const refused = notNewer(current, version);
+    if (refused !== undefined) return refused;
+    const existed = current !== undefined && isLive(current);
+    if (!existed) this.liveCount++;
+    const record = packRecord(value, version);
+    this.records.set(key, record);
+    return { applied: true, version, existed, record };
+  }
+
   /** Deletes `key` at `version`, leaving a tombstone; ignored when a newer version is stored. */
   delete(key: string, version: Version): WriteResult {
     const current = this.records.get(key);

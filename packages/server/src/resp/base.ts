@@ -103,7 +103,11 @@ export function stamp(ctx: RespContext, key: string): Version {
  * packed record: a buffer the parser handed over is not kept.
  */
 export function writeValue(ctx: RespContext, key: string, value: Value): void {
-  const result = ctx.store.put(key, value, stamp(ctx, key));
+  const clock = ctx.clock;
+  const result = ctx.store.putStamped(key, value, (current) => {
+    if (current !== undefined) clock.observe(current);
+    return clock.tick();
+  });
   if (!result.applied)
     throw new RespError(
       'ERR a newer version of this key is stored (written with a clock ahead of this server): not written',

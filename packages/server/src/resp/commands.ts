@@ -549,6 +549,16 @@ const HANDLERS: Record<string, Handler> = {
 HANDLERS.flushdb = HANDLERS.flushall as Handler;
 HANDLERS.unlink = HANDLERS.del as Handler;
 
+/** Command names as clients send them, in either case, to their lower-case form (no string built). */
+const NAMES = new Map<string, string>();
+/** STATS keys of the commands, `resp:<name>`, made once. */
+const COUNTERS = new Map<string, string>();
+for (const name of Object.keys(HANDLERS).concat(['auth', 'hello'])) {
+  NAMES.set(name, name);
+  NAMES.set(name.toUpperCase(), name);
+  COUNTERS.set(name, `resp:${name}`);
+}
+
 /** Commands a connection may send before it has authenticated. */
 const BEFORE_AUTH = new Set(['auth', 'hello', 'quit', 'reset']);
 
@@ -557,7 +567,8 @@ const BEFORE_AUTH = new Set(['auth', 'hello', 'quit', 'reset']);
  * (an error reply when it fails). Pure apart from the store and the session.
  */
 export function execute(ctx: RespContext, s: RespSession, args: Buffer[], w: RespWriter): void {
-  const name = (args[0] as Buffer).toString('latin1').toLowerCase();
+  const raw = (args[0] as Buffer).toString('latin1');
+  const name = NAMES.get(raw) ?? raw.toLowerCase();
   s.lastCommand = name;
   const spec = ctx.table.get(name);
   const handler =
@@ -580,7 +591,7 @@ export function execute(ctx: RespContext, s: RespSession, args: Buffer[], w: Res
       throw new RespError('NOAUTH Authentication required.');
     const arity = ctx.table.arityError(spec, args.length);
     if (arity !== undefined) throw new RespError(arity);
-    ctx.counters.count(`resp:${name}`);
+    ctx.counters.count(COUNTERS.get(name) ?? `resp:${name}`);
     if (name === 'auth') return auth(ctx, s, args, w);
     if (name === 'hello') return hello(ctx, s, args, w);
     (handler as Handler)(ctx, s, args, w);
