@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { Broker } from '@triekv/broker';
 import { parseValue, valuesEqual } from '@triekv/record';
@@ -318,6 +321,60 @@ describe('RESP with an auth token', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('RESP on a durable server', () => {
+  it('acknowledges a write only once it is in the log: it survives kill -9, and a graceful stop answers what it received, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'triekv-resp-'));
+    const first = await startServerProcess([
+      '--resp-port',
+      '0',
+      '--data-dir',
+      dir,
+      '--fsync',
+      'always',
+    ]);
+    const client = new Redis({
+      port: first.respPort,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    await client.connect();
+    const pipeline = client.pipeline();
+    for (let i = 0; i < 500; i++) pipeline.set(`k${i}`, `v${i}`);
+    pipeline.incrby('counter', 7);
+    await pipeline.exec();
+    first.kill('SIGKILL');
+    await first.exited;
+    client.disconnect();
+    const second = await startServerProcess(['--resp-port', '0', '--data-dir', dir]);
+    const again = new Redis({
+      port: second.respPort,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    await again.connect();
+    expect(await again.dbsize()).toBe(501);
+    expect(await again.get('k499')).toBe('v499');
+    expect(await again.get('counter')).toBe('7');
+    // SIGTERM while a pipeline is in flight: every command sent gets its reply before the close.
+    const late = again.pipeline();
+    for (let i = 0; i < 2000; i++) late.incr('late');
+    const replies = late.exec();
+    second.kill('SIGTERM');
+    const results = (await replies) ?? [];
+    // What the server had received when the signal came is answered, in order; the rest fails whole
+    // (the connection closed), never half-answered.
+    const answered = results.findIndex(([error]) => error !== null);
+    const ok = answered < 0 ? results : results.slice(0, answered);
+    expect(ok.length).toBeGreaterThan(0);
+    ok.forEach(([, value], i) => expect(value).toBe(i + 1));
+    expect(results.slice(ok.length).every(([error]) => error !== null)).toBe(true);
+    expect(await second.exited).toBe(0);
+    again.disconnect();
   });
 });
 
