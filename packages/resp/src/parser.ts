@@ -207,10 +207,19 @@ export class RespParser {
     return lf - 1;
   }
 
+  /** The decimal integer of the header line `[from, to)` (at most 18 digits: no string is made). */
   private integer(from: number, to: number, what: string): number {
-    const text = this.buffer.toString('latin1', from, to);
-    if (!/^-?\d{1,18}$/.test(text)) throw new RespProtocolError(what);
-    return Number(text);
+    const buffer = this.buffer;
+    const negative = buffer[from] === 0x2d;
+    let at = negative ? from + 1 : from;
+    if (at === to || to - at > 18) throw new RespProtocolError(what);
+    let n = 0;
+    for (; at < to; at++) {
+      const d = (buffer[at] as number) - 0x30;
+      if (d < 0 || d > 9) throw new RespProtocolError(what);
+      n = n * 10 + d;
+    }
+    return negative ? -n : n;
   }
 
   /** An inline command: one line, split into words (Redis's `sdssplitargs`). */

@@ -45,6 +45,7 @@ export const R = {
 } as const;
 
 const CRLF = Buffer.from('\r\n');
+const OK = Buffer.from('+OK\r\n');
 const SMALL_INTS = Array.from({ length: 1000 }, (_, i) => Buffer.from(`:${i}\r\n`));
 
 /**
@@ -83,6 +84,22 @@ export class RespWriter {
     this.at += this.out.write(text, this.at, 'latin1');
   }
 
+  /** `<prefix><n>\r\n` for a whole number, its digits written straight into the buffer. */
+  private header(prefix: number, n: number): void {
+    this.room(24);
+    const out = this.out;
+    out[this.at++] = prefix;
+    if (n < 10) out[this.at++] = 0x30 + n;
+    else {
+      const digits = n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : String(n).length;
+      let at = this.at + digits;
+      this.at = at;
+      for (let x = n; x > 0; x = Math.floor(x / 10)) out[--at] = 0x30 + (x % 10);
+    }
+    out[this.at++] = 0x0d;
+    out[this.at++] = 0x0a;
+  }
+
   private raw(bytes: Buffer): void {
     this.room(bytes.length);
     bytes.copy(this.out, this.at);
@@ -91,6 +108,7 @@ export class RespWriter {
 
   /** `+OK` */
   simple(text: string): void {
+    if (text === 'OK') return this.raw(OK);
     this.ascii(`+${text.replace(/[\r\n]/g, ' ')}\r\n`);
   }
 
@@ -114,11 +132,11 @@ export class RespWriter {
     if (value === null) return this.null();
     if (typeof value === 'string') {
       const length = Buffer.byteLength(value);
-      this.ascii(`$${length}\r\n`);
+      this.header(0x24, length);
       this.room(length + 2);
       this.at += this.out.write(value, this.at, 'utf8');
     } else {
-      this.ascii(`$${value.length}\r\n`);
+      this.header(0x24, value.length);
       this.room(value.length + 2);
       this.out.set(value, this.at);
       this.at += value.length;
@@ -129,7 +147,7 @@ export class RespWriter {
   /** An array header of `n` items (the items follow), or the null array for `null`. */
   array(n: number | null): void {
     if (n === null) this.ascii(this.protocol === 3 ? '_\r\n' : '*-1\r\n');
-    else this.ascii(`*${n}\r\n`);
+    else this.header(0x2a, n);
   }
 
   /** A map header of `n` pairs (RESP2: an array of 2n items). */

@@ -116,6 +116,18 @@ export class Store {
     return true;
   }
 
+  /** The value under `key`, or undefined (no version: for readers that do not need one). */
+  value(key: string): Value | undefined {
+    const packed = this.records.get(key);
+    return packed === undefined || !isLive(packed) ? undefined : unpackValue(packed);
+  }
+
+  /** Whether a live record is under `key`. */
+  has(key: string): boolean {
+    const packed = this.records.get(key);
+    return packed !== undefined && isLive(packed);
+  }
+
   /** The whole record under `key`. */
   get(key: string): ReadResult {
     return this.query(key, []);

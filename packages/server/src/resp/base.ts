@@ -84,9 +84,9 @@ export function stringOf(value: Value): Buffer | undefined {
 
 /** The string at `key`: bytes, null when there is none, WRONGTYPE for a document or list. */
 export function readString(ctx: RespContext, key: string): Buffer | null {
-  const r = ctx.store.get(key);
-  if (!r.found) return null;
-  const bytes = stringOf(r.value);
+  const value = ctx.store.value(key);
+  if (value === undefined) return null;
+  const bytes = stringOf(value);
   if (bytes === undefined) throw new RespError(WRONGTYPE);
   return bytes;
 }
@@ -117,7 +117,7 @@ export function writeValue(ctx: RespContext, key: string, value: Value): void {
 
 /** Deletes `key` at a new version; whether a live record was there. */
 export function deleteKey(ctx: RespContext, key: string): boolean {
-  if (!ctx.store.probe(key, []).found) return false;
+  if (!ctx.store.has(key)) return false;
   const result = ctx.store.delete(key, stamp(ctx, key));
   if (result.applied) ctx.journal?.(key, result.record as string);
   return result.existed;
@@ -143,8 +143,31 @@ export function writeStringOrNull(w: RespWriter, bytes: Buffer | null): void {
   w.bulk(bytes);
 }
 
+/** A small decimal int (at most 15 digits: exact in a double) read without a string, or undefined. */
+function smallInt(bytes: Buffer): number | undefined {
+  const negative = bytes[0] === 0x2d;
+  const start = negative ? 1 : 0;
+  const length = bytes.length - start;
+  if (length < 1 || length > 15 || (bytes[start] === 0x30 && length > 1)) return undefined;
+  let n = 0;
+  for (let i = start; i < bytes.length; i++) {
+    const d = (bytes[i] as number) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return negative ? -n : n;
+}
+
 export function incrBy(ctx: RespContext, key: string, by: bigint, w: RespWriter): void {
   const current = readString(ctx, key);
+  // Counters are small: their arithmetic stays in doubles, exact below 2^53.
+  const small = current === null ? 0 : smallInt(current);
+  const step = Number(by);
+  if (small !== undefined && Number.isSafeInteger(small + step) && Math.abs(step) < 2 ** 52) {
+    const next = small + step;
+    writeValue(ctx, key, Buffer.from(String(next), 'latin1'));
+    return w.integer(next);
+  }
   const n = current === null ? 0n : parseInt64(current);
   const next = n + by;
   if (next > INT64_MAX || next < INT64_MIN)

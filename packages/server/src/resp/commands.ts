@@ -209,7 +209,7 @@ function set(ctx: RespContext, args: Buffer[], w: RespWriter): void {
     else throw new RespError(SYNTAX);
   }
   const old = get ? readString(ctx, key) : undefined;
-  const exists = (nx || xx) && ctx.store.probe(key, []).found;
+  const exists = (nx || xx) && ctx.store.has(key);
   if ((nx && exists) || (xx && !exists)) {
     if (get) w.bulk(old ?? null);
     else w.null();
@@ -345,7 +345,7 @@ const HANDLERS: Record<string, Handler> = {
   set: (ctx, _s, args, w) => set(ctx, args, w),
   setnx: (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
-    if (ctx.store.probe(key, []).found) return w.integer(0);
+    if (ctx.store.has(key)) return w.integer(0);
     writeValue(ctx, key, args[2] as Buffer);
     w.integer(1);
   },
@@ -365,9 +365,9 @@ const HANDLERS: Record<string, Handler> = {
     const keys = args.slice(1).map((a) => keyOf(ctx, a));
     w.array(keys.length);
     for (const key of keys) {
-      const r = ctx.store.get(key);
+      const value = ctx.store.value(key);
       // MGET answers nil for a key of another type, never WRONGTYPE.
-      w.bulk(r.found ? (stringOf(r.value) ?? null) : null);
+      w.bulk(value === undefined ? null : (stringOf(value) ?? null));
     }
   },
   mset: (ctx, _s, args, w) => {
@@ -385,7 +385,7 @@ const HANDLERS: Record<string, Handler> = {
     const pairs: [string, Buffer][] = [];
     for (let i = 1; i < args.length; i += 2)
       pairs.push([keyOf(ctx, args[i] as Buffer), args[i + 1] as Buffer]);
-    if (pairs.some(([key]) => ctx.store.probe(key, []).found)) return w.integer(0);
+    if (pairs.some(([key]) => ctx.store.has(key))) return w.integer(0);
     for (const [key, value] of pairs) writeValue(ctx, key, value);
     w.integer(1);
   },
@@ -434,7 +434,7 @@ const HANDLERS: Record<string, Handler> = {
   },
   exists: (ctx, _s, args, w) => {
     let n = 0;
-    for (const a of args.slice(1)) if (ctx.store.probe(keyOf(ctx, a), []).found) n++;
+    for (const a of args.slice(1)) if (ctx.store.has(keyOf(ctx, a))) n++;
     w.integer(n);
   },
   type: (ctx, _s, args, w) => {

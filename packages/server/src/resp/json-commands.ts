@@ -44,8 +44,7 @@ function json(text: Buffer): Value {
 
 /** The record's value at `key` (any value reads as JSON), or undefined. */
 function root(ctx: RespContext, key: string): Value | undefined {
-  const r = ctx.store.get(key);
-  return r.found ? r.value : undefined;
+  return ctx.store.value(key);
 }
 
 function missingPath(text: string): RespError {
