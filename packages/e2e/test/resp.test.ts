@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -404,6 +404,54 @@ const haveRedisCli = spawnSync('redis-cli', ['--version']).error === undefined;
       expect(await server.exited).toBe(0);
     } finally {
       server.kill('SIGKILL');
+    }
+  });
+});
+
+const PYTHON = '/usr/bin/python3';
+const haveRedisPy = spawnSync(PYTHON, ['-c', 'import redis']).status === 0;
+
+(haveRedisPy ? describe : describe.skip)('redis-py against kv-server --resp-port', () => {
+  if (!haveRedisPy)
+    console.warn(
+      'skipping the redis-py test: /usr/bin/python3 cannot import redis (Debian package python3-redis)',
+    );
+
+  it('runs strings, keys, SCAN, a pipeline and JSON through redis-py', async () => {
+    const server = (await startServer({ respPort: 0 })).server;
+    try {
+      const script = `
+import redis, sys
+r = redis.Redis(host='127.0.0.1', port=int(sys.argv[1]))
+assert r.ping()
+assert r.set('k', b'\\x00\\xffbytes')
+assert r.get('k') == b'\\x00\\xffbytes'
+assert r.incr('n') == 1 and r.incrby('n', 9) == 10
+assert r.mset({'a': '1', 'b': '2'}) and r.mget('a', 'b', 'none') == [b'1', b'2', None]
+for i in range(300): r.set('s:%d' % i, i)
+assert len(set(r.scan_iter(match='s:*', count=50))) == 300
+p = r.pipeline(transaction=False)
+for i in range(1000): p.incr('pipe')
+assert p.execute()[-1] == 1000
+r.json().set('doc', '$', {'a': [1, 2], 'f': 1.5})
+assert r.json().get('doc', '$.a') == [[1, 2]]
+assert r.type('doc') == b'ReJSON-RL'
+assert r.dbsize() == 306
+print('ok')
+`;
+      // Not spawnSync: the server answers from this process's event loop.
+      const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(PYTHON, ['-c', script, String(server.respAddress().port)]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('close', () => resolve({ stdout, stderr }));
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('ok\n');
+    } finally {
+      await server.close();
     }
   });
 });
