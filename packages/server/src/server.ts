@@ -334,25 +334,7 @@ export class KvServer {
     if (this.closeRequested) return this.cancelStart();
     const tcp = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
     this.tcp = tcp;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        const where = `${host}:${port}`;
-        const reason =
-          error.code === 'EADDRINUSE'
-            ? `${where} is already in use`
-            : error.code === 'EACCES'
-              ? `not permitted to listen on ${where}`
-              : error.code === 'EADDRNOTAVAIL'
-                ? `${host} is not an address of this machine`
-                : `cannot listen on ${where}: ${error.message}`;
-        reject(new ListenError(reason, error.code ?? 'UNKNOWN', { cause: error }));
-      };
-      tcp.once('error', onError);
-      tcp.listen(port, host, () => {
-        tcp.off('error', onError);
-        resolve();
-      });
-    }).catch(async (error: unknown) => {
+    await bind(tcp, host, port).catch(async (error: unknown) => {
       this.state = 'closed';
       await this.dataDir?.close();
       throw error;

@@ -59,14 +59,7 @@ export class Store {
 
   /** Stores `value` under `key` at `version`, unless a newer (or the same) version is already there. */
   put(key: string, value: Value, version: Version): WriteResult {
-    const current = this.records.get(key);
-    const refused = notNewer(current, version);
-    if (refused !== undefined) return refused;
-    const existed = current !== undefined && isLive(current);
-    if (!existed) this.liveCount++;
-    const record = packRecord(value, version);
-    this.records.set(key, record);
-    return { applied: true, version, existed, record };
+    return this.write(key, value, version, this.records.get(key));
   }
 
   /**
@@ -80,7 +73,20 @@ export class Store {
     stamp: (current: Version | undefined) => Version,
   ): WriteResult {
     const current = this.records.get(key);
-    const version = stamp(current === undefined ? undefined : packedVersion(current));
+    return this.write(
+      key,
+      value,
+      stamp(current === undefined ? undefined : packedVersion(current)),
+      current,
+    );
+  }
+
+  private write(
+    key: string,
+    value: Value,
+    version: Version,
+    current: string | undefined,
+  ): WriteResult {
     const refused = notNewer(current, version);
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
