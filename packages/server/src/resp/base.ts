@@ -179,3 +179,7 @@ export function incrBy(ctx: RespContext, key: string, by: bigint, w: RespWriter)
       : next,
   );
 }
+
+/** An argument in upper case (for options and subcommands). */
+export const upper = (b: Buffer | undefined): string =>
+  b === undefined ? '' : b.toString('latin1').toUpperCase();
