@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import type { PrintedTable } from './report.js';
 
 /** Suites in report order, with the command that produces each. */
-const ORDER = ['trie', 'record', 'datagen', 'protocol', 'server', 'broker', 'durability', 'chaos'];
+const ORDER = [
+  'trie',
+  'record',
+  'datagen',
+  'protocol',
+  'server',
+  'broker',
+  'durability',
+  'resp',
+  'chaos',
+];
 
 interface SuiteResult {
   suite: string;
