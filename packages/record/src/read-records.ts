@@ -55,7 +55,7 @@ export async function* readRecordBatches(
   const chunks = decoded(source, decoder);
   const format = options?.format ?? 'auto';
   if (format === 'text') {
-    yield* textBatches(prepend([], chunks), options);
+    yield* textBatches(chunks, options);
     return;
   }
   // What the format is told by is read first, and handed on with the rest.

@@ -1,4 +1,4 @@
-import { formatJson, parseValue, ParseError, Float, type Value } from '@triekv/record';
+import { formatJson, parseValue, ParseError, Float, type Doc, type Value } from '@triekv/record';
 import type { RespWriter } from '@triekv/resp';
 import {
   RespError,
@@ -42,11 +42,6 @@ function json(text: Buffer): Value {
   }
 }
 
-/** The record's value at `key` (any value reads as JSON), or undefined. */
-function root(ctx: RespContext, key: string): Value | undefined {
-  return ctx.store.value(key);
-}
-
 function missingPath(text: string): RespError {
   return new RespError(`ERR Path '${text}' does not exist`);
 }
@@ -58,7 +53,12 @@ function found(value: Value, p: JsonPath, text: string): Match[] {
   return matches;
 }
 
-const JSON_TEXT = (value: Value): string => formatJson(value);
+/** What a path found as JSON text: the value itself for a legacy path, an array of all for `$`. */
+function matchesText(p: JsonPath, matches: Match[]): string {
+  return p.legacy
+    ? formatJson((matches[0] as Match).value)
+    : `[${matches.map((m) => formatJson(m.value)).join(',')}]`;
+}
 
 /** Replies with one value per match: an array for `$` paths, the first match alone for legacy ones. */
 function perMatch(
@@ -77,6 +77,34 @@ function perMatch(
   for (const m of matches) each(m);
 }
 
+/**
+ * A read of what `JSON.X key [path]` finds of one kind (objects or arrays), each answered by `answer`;
+ * for a `$` path a match of another kind answers nil, for a legacy path it is WRONGTYPE. A missing key
+ * answers nil.
+ */
+function readOfKind<K extends 'object' | 'array'>(
+  ctx: RespContext,
+  args: Buffer[],
+  w: RespWriter,
+  kind: K,
+  answer: (value: K extends 'object' ? Doc : Value[]) => void,
+): void {
+  const value = ctx.store.value(keyOf(ctx, args[1] as Buffer));
+  const p = path(args[2]);
+  if (value === undefined) return w.null();
+  perMatch(
+    w,
+    p,
+    found(value, p, args[2]?.toString('utf8') ?? '.'),
+    (m) => {
+      const fits = kind === 'object' ? m.value instanceof Map : Array.isArray(m.value);
+      if (fits) return answer(m.value as K extends 'object' ? Doc : Value[]);
+      return p.legacy ? wrongJsonType(m.value, kind) : w.null();
+    },
+    () => w.null(),
+  );
+}
+
 export const JSON_HANDLERS: Record<string, Handler> = {
   'json.set': (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
@@ -86,7 +114,7 @@ export const JSON_HANDLERS: Record<string, Handler> = {
     const option = args[4]?.toString('latin1').toUpperCase();
     if (args.length > 5 || (option !== undefined && option !== 'NX' && option !== 'XX'))
       throw new RespError(SYNTAX);
-    const current = root(ctx, key);
+    const current = ctx.store.value(key);
     if (p.steps.length === 0) {
       if ((option === 'NX' && current !== undefined) || (option === 'XX' && current === undefined))
         return w.null();
@@ -136,26 +164,20 @@ export const JSON_HANDLERS: Record<string, Handler> = {
       if (['INDENT', 'NEWLINE', 'SPACE'].includes(word)) i++;
       else paths.push(args[i] as Buffer);
     }
-    const value = root(ctx, key);
+    const value = ctx.store.value(key);
     if (value === undefined) return w.null();
     if (paths.length <= 1) {
       const text = paths[0]?.toString('utf8') ?? '.';
       const p = path(paths[0]);
       const matches = found(value, p, text);
-      return w.bulk(
-        p.legacy
-          ? JSON_TEXT((matches[0] as Match).value)
-          : `[${matches.map((m) => JSON_TEXT(m.value)).join(',')}]`,
-      );
+      return w.bulk(matchesText(p, matches));
     }
     const parts: string[] = [];
     for (const b of paths) {
       const text = b.toString('utf8');
       const p = path(b);
       const matches = found(value, p, text);
-      parts.push(
-        `${JSON.stringify(text)}:${p.legacy ? JSON_TEXT((matches[0] as Match).value) : `[${matches.map((m) => JSON_TEXT(m.value)).join(',')}]`}`,
-      );
+      parts.push(`${JSON.stringify(text)}:${matchesText(p, matches)}`);
     }
     w.bulk(`{${parts.join(',')}}`);
   },
@@ -164,21 +186,16 @@ export const JSON_HANDLERS: Record<string, Handler> = {
     const keys = args.slice(1, -1).map((a) => keyOf(ctx, a));
     w.array(keys.length);
     for (const key of keys) {
-      const value = root(ctx, key);
+      const value = ctx.store.value(key);
       const matches = value === undefined ? [] : evaluate(value, p.steps);
       if (value === undefined || (p.legacy && matches.length === 0)) w.null();
-      else
-        w.bulk(
-          p.legacy
-            ? JSON_TEXT((matches[0] as Match).value)
-            : `[${matches.map((m) => JSON_TEXT(m.value)).join(',')}]`,
-        );
+      else w.bulk(matchesText(p, matches));
     }
   },
   'json.del': (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
     const p = path(args[2], '$');
-    const value = root(ctx, key);
+    const value = ctx.store.value(key);
     if (value === undefined) return w.integer(0);
     if (p.steps.length === 0) return w.integer(deleteKey(ctx, key) ? 1 : 0);
     const matches = evaluate(value, p.steps);
@@ -194,7 +211,7 @@ export const JSON_HANDLERS: Record<string, Handler> = {
     w.integer(removals.length);
   },
   'json.type': (ctx, _s, args, w) => {
-    const value = root(ctx, keyOf(ctx, args[1] as Buffer));
+    const value = ctx.store.value(keyOf(ctx, args[1] as Buffer));
     const p = path(args[2]);
     if (value === undefined) return p.legacy ? w.null() : w.array(0);
     const matches = evaluate(value, p.steps);
@@ -206,62 +223,20 @@ export const JSON_HANDLERS: Record<string, Handler> = {
       () => w.null(),
     );
   },
-  'json.objkeys': (ctx, _s, args, w) => {
-    const value = root(ctx, keyOf(ctx, args[1] as Buffer));
-    const p = path(args[2]);
-    if (value === undefined) return w.null();
-    perMatch(
-      w,
-      p,
-      found(value, p, args[2]?.toString('utf8') ?? '.'),
-      (m) => {
-        if (!(m.value instanceof Map))
-          return p.legacy ? wrongJsonType(m.value, 'object') : w.null();
-        w.array(m.value.size);
-        for (const k of m.value.keys()) w.bulk(k);
-      },
-      () => w.null(),
-    );
-  },
-  'json.objlen': (ctx, _s, args, w) => {
-    const value = root(ctx, keyOf(ctx, args[1] as Buffer));
-    const p = path(args[2]);
-    if (value === undefined) return w.null();
-    perMatch(
-      w,
-      p,
-      found(value, p, args[2]?.toString('utf8') ?? '.'),
-      (m) =>
-        m.value instanceof Map
-          ? w.integer(m.value.size)
-          : p.legacy
-            ? wrongJsonType(m.value, 'object')
-            : w.null(),
-      () => w.null(),
-    );
-  },
-  'json.arrlen': (ctx, _s, args, w) => {
-    const value = root(ctx, keyOf(ctx, args[1] as Buffer));
-    const p = path(args[2]);
-    if (value === undefined) return w.null();
-    perMatch(
-      w,
-      p,
-      found(value, p, args[2]?.toString('utf8') ?? '.'),
-      (m) =>
-        Array.isArray(m.value)
-          ? w.integer(m.value.length)
-          : p.legacy
-            ? wrongJsonType(m.value, 'array')
-            : w.null(),
-      () => w.null(),
-    );
-  },
+  'json.objkeys': (ctx, _s, args, w) =>
+    readOfKind(ctx, args, w, 'object', (doc) => {
+      w.array(doc.size);
+      for (const k of doc.keys()) w.bulk(k);
+    }),
+  'json.objlen': (ctx, _s, args, w) =>
+    readOfKind(ctx, args, w, 'object', (doc) => w.integer(doc.size)),
+  'json.arrlen': (ctx, _s, args, w) =>
+    readOfKind(ctx, args, w, 'array', (list) => w.integer(list.length)),
   'json.arrappend': (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
     const p = path(args[2]);
     const items = args.slice(3).map(json);
-    const value = root(ctx, key);
+    const value = ctx.store.value(key);
     if (value === undefined)
       throw new RespError("ERR could not perform this operation on a key that doesn't exist");
     const matches = found(value, p, (args[2] as Buffer).toString('utf8'));
@@ -291,7 +266,7 @@ export const JSON_HANDLERS: Record<string, Handler> = {
     const by = json(args[3] as Buffer);
     if (typeof by !== 'number' && typeof by !== 'bigint' && !(by instanceof Float))
       throw new RespError('ERR the increment must be a number');
-    const value = root(ctx, key);
+    const value = ctx.store.value(key);
     if (value === undefined)
       throw new RespError("ERR could not perform this operation on a key that doesn't exist");
     const matches = found(value, p, (args[2] as Buffer).toString('utf8'));
@@ -313,8 +288,8 @@ export const JSON_HANDLERS: Record<string, Handler> = {
     } else if (results.some((r) => r !== null)) writeValue(ctx, key, value);
     w.bulk(
       p.legacy
-        ? JSON_TEXT(results[0] ?? null)
-        : `[${results.map((r) => (r === null ? 'null' : JSON_TEXT(r))).join(',')}]`,
+        ? formatJson(results[0] ?? null)
+        : `[${results.map((r) => (r === null ? 'null' : formatJson(r))).join(',')}]`,
     );
   },
 };
