@@ -168,16 +168,13 @@ export class Broker extends EventEmitter<{
    */
   async waitForAnyServer(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.connections.some((c) => c.up)) return;
-    const gaveUp = new AbortController();
-    const stop = (): void => gaveUp.abort();
-    signal?.addEventListener('abort', stop, { once: true });
-    const timer = setTimeout(stop, ms);
+    // Each wait ends at `ms` on its own; the first to end ends the others.
+    const done = new AbortController();
+    const stop = signal === undefined ? done.signal : AbortSignal.any([signal, done.signal]);
     try {
-      await Promise.race(this.connections.map((c) => c.whenUp(ms, gaveUp.signal)));
+      await Promise.race(this.connections.map((c) => c.whenUp(ms, stop)));
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', stop);
-      gaveUp.abort();
+      done.abort();
     }
   }
 

@@ -1,5 +1,6 @@
 import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
 import { PutBatchWriter, encodeRecord } from '@triekv/protocol';
+import { backoff } from './backoff.js';
 import type { Broker } from './broker.js';
 import {
   DEFAULT_BATCHES_IN_FLIGHT,
@@ -279,9 +280,7 @@ async function sendBatch(
       return;
     } catch (error) {
       options.signal?.throwIfAborted();
-      const wait =
-        Math.min(DEFAULT_LOAD_RETRY_MAX_MS, DEFAULT_LOAD_RETRY_MIN_MS * 2 ** attempt) *
-        (0.75 + Math.random() / 2);
+      const wait = backoff(attempt, DEFAULT_LOAD_RETRY_MIN_MS, DEFAULT_LOAD_RETRY_MAX_MS);
       if (!retryable(error) || performance.now() + wait > deadline) throw error;
       onRetry(error as Error);
       await server.whenUp(wait, options.signal);

@@ -19,6 +19,7 @@ import {
   DEFAULT_RECONNECT_MIN_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './defaults.js';
+import { backoff } from './backoff.js';
 import { OverloadedError, RemoteError, ServerDownError, TimeoutError } from './errors.js';
 import type { ServerAddress } from './server-file.js';
 
@@ -413,9 +414,8 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
     if (this.stateValue === 'closed') return;
     const min = this.options.reconnectMinMs ?? DEFAULT_RECONNECT_MIN_MS;
     const max = this.options.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS;
-    const base = Math.min(max, min * 2 ** this.attempt++);
-    // ±25% jitter: brokers do not retry in step, and a server that is back is seen within max * 1.25.
-    const delay = base * (0.75 + Math.random() / 2);
+    // A server that is back is seen within max * 1.25.
+    const delay = backoff(this.attempt++, min, max);
     this.retryTimer = setTimeout(() => {
       this.opening = this.open();
     }, delay);
