@@ -98,7 +98,20 @@ export class Store {
 
   /** Deletes `key` at `version`, leaving a tombstone; ignored when a newer version is stored. */
   delete(key: string, version: Version): WriteResult {
+    return this.remove(key, version, this.records.get(key));
+  }
+
+  /** `delete` at the version `stamp` gives, called with the version stored now (see `putStamped`). */
+  deleteStamped(key: string, stamp: (current: Version | undefined) => Version): WriteResult {
     const current = this.records.get(key);
+    return this.remove(
+      key,
+      stamp(current === undefined ? undefined : packedVersion(current)),
+      current,
+    );
+  }
+
+  private remove(key: string, version: Version, current: string | undefined): WriteResult {
     const refused = notNewer(current, version);
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);

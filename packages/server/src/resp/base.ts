@@ -91,11 +91,12 @@ export function readString(ctx: RespContext, key: string): Buffer | null {
   return bytes;
 }
 
-/** A version newer than whatever is stored under `key` (record or tombstone). */
-export function stamp(ctx: RespContext, key: string): Version {
-  const current = ctx.store.probe(key, []).version;
-  if (current !== undefined) ctx.clock.observe(current);
-  return ctx.clock.tick();
+/** A stamp for `putStamped`/`deleteStamped`: newer than the version stored (record or tombstone). */
+function stampAfter(clock: HybridClock): (current: Version | undefined) => Version {
+  return (current) => {
+    if (current !== undefined) clock.observe(current);
+    return clock.tick();
+  };
 }
 
 /**
@@ -103,11 +104,7 @@ export function stamp(ctx: RespContext, key: string): Version {
  * packed record: a buffer the parser handed over is not kept.
  */
 export function writeValue(ctx: RespContext, key: string, value: Value): void {
-  const clock = ctx.clock;
-  const result = ctx.store.putStamped(key, value, (current) => {
-    if (current !== undefined) clock.observe(current);
-    return clock.tick();
-  });
+  const result = ctx.store.putStamped(key, value, stampAfter(ctx.clock));
   if (!result.applied)
     throw new RespError(
       'ERR a newer version of this key is stored (written with a clock ahead of this server): not written',
@@ -118,7 +115,7 @@ export function writeValue(ctx: RespContext, key: string, value: Value): void {
 /** Deletes `key` at a new version; whether a live record was there. */
 export function deleteKey(ctx: RespContext, key: string): boolean {
   if (!ctx.store.has(key)) return false;
-  const result = ctx.store.delete(key, stamp(ctx, key));
+  const result = ctx.store.deleteStamped(key, stampAfter(ctx.clock));
   if (result.applied) ctx.journal?.(key, result.record as string);
   return result.existed;
 }
