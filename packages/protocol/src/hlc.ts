@@ -8,6 +8,7 @@ import { compareVersions, type Version } from './version.js';
 export class HybridClock {
   private wall = 0;
   private counter = 0;
+  private last: Version | undefined;
 
   /**
    * @param maxDriftMs versions further ahead of this clock's wall time are not observed (a planted
@@ -32,7 +33,17 @@ export class HybridClock {
     } else {
       this.counter++;
     }
-    return [this.wall, this.counter, this.node];
+    this.last = [this.wall, this.counter, this.node];
+    return this.last;
+  }
+
+  /**
+   * The newest version issued or observed (what every later tick is newer than): a writer holding a
+   * version that is not newer than this one need not observe it before it ticks.
+   */
+  latest(): Version {
+    this.last ??= [this.wall, this.counter, this.node];
+    return this.last;
   }
 
   /** How far `version` is ahead of this clock's wall time, ms (0 or less: not ahead). */
@@ -49,6 +60,7 @@ export class HybridClock {
     if (compareVersions(version, [this.wall, this.counter, this.node]) > 0) {
       this.wall = version[0];
       this.counter = Math.min(version[1], MAX_COUNTER);
+      this.last = undefined;
     }
     return true;
   }

@@ -28,3 +28,19 @@ describe('HybridClock', () => {
     expect(clock.ahead([now + 6000, 0, 'x'])).toBe(6000);
   });
 });
+
+describe('HybridClock#latest', () => {
+  it('is the newest version issued or observed, which every later tick is newer than', () => {
+    let now = 500;
+    const clock = new HybridClock('a', () => now);
+    expect(clock.latest()).toEqual([0, 0, 'a']);
+    const t = clock.tick();
+    expect(clock.latest()).toEqual(t);
+    clock.observe([900, 4, 'z']);
+    expect(clock.latest()).toEqual([900, 4, 'a']);
+    expect(compareVersions(clock.tick(), [900, 4, 'z'])).toBeGreaterThan(0);
+    now = 2000;
+    expect(clock.tick()).toEqual(clock.latest());
+    expect(clock.latest()[0]).toBe(2000);
+  });
+});

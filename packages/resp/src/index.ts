@@ -37,3 +37,4 @@ export {
   type CommandSpec,
 } from './commands.js';
 export { COMMANDS } from './table.js';
+export { NameIndex, utf8Text } from './bytes.js';

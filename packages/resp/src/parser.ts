@@ -31,6 +31,21 @@ const LF = 0x0a;
 const STAR = 0x2a;
 const DOLLAR = 0x24;
 
+/**
+ * Views of received bytes as Buffers, made the way Node makes its own (a Uint8Array subclass whose
+ * prototype is Buffer's): half the cost of `subarray`, which checks and normalises its arguments.
+ */
+class View extends Uint8Array {}
+Object.setPrototypeOf(View.prototype, Buffer.prototype as object);
+
+function view(buffer: Buffer, from: number, to: number): Buffer {
+  return new View(
+    buffer.buffer as ArrayBuffer,
+    buffer.byteOffset + from,
+    to - from,
+  ) as unknown as Buffer;
+}
+
 const enum State {
   /** Between commands: `*N` or an inline line. */
   Start,
@@ -120,10 +135,14 @@ export class RespParser {
     switch (this.state) {
       case State.Start: {
         if (buffer[this.pos] !== STAR) return this.inline(out);
-        const end = this.lineEnd(this.pos, this.maxInline, 'invalid multibulk length');
-        if (end < 0) return false;
-        const n = this.integer(this.pos + 1, end, 'invalid multibulk length');
-        this.pos = end + 2;
+        let n = this.quickHeader(this.pos);
+        if (n >= 0) this.pos = this.headerEnd;
+        else {
+          const end = this.lineEnd(this.pos, this.maxInline, 'invalid multibulk length');
+          if (end < 0) return false;
+          n = this.integer(this.pos + 1, end, 'invalid multibulk length');
+          this.pos = end + 2;
+        }
         if (n > this.maxArgs) throw new RespProtocolError('invalid multibulk length');
         if (n <= 0) return true; // `*0` and `*-1` are empty: Redis skips them
         this.remaining = n;
@@ -136,16 +155,20 @@ export class RespParser {
           throw new RespProtocolError(
             `expected '$', got '${String.fromCharCode(buffer[this.pos] as number)}'`,
           );
-        const end = this.lineEnd(this.pos, 32, 'invalid bulk length');
-        if (end < 0) return false;
-        const length = this.integer(this.pos + 1, end, 'invalid bulk length');
+        let length = this.quickHeader(this.pos);
+        if (length >= 0) this.pos = this.headerEnd;
+        else {
+          const end = this.lineEnd(this.pos, 32, 'invalid bulk length');
+          if (end < 0) return false;
+          length = this.integer(this.pos + 1, end, 'invalid bulk length');
+          this.pos = end + 2;
+        }
         if (length < 0 || length > this.maxBulk) throw new RespProtocolError('invalid bulk length');
-        this.pos = end + 2;
         if (this.pos + length + 2 <= buffer.length) {
           // All there: the argument is a view of the received bytes (a socket never reuses a chunk).
           if (buffer[this.pos + length] !== CR || buffer[this.pos + length + 1] !== LF)
             throw new RespProtocolError("expected '\\r\\n' after a bulk string");
-          this.args.push(buffer.subarray(this.pos, this.pos + length));
+          this.args.push(view(buffer, this.pos, this.pos + length));
           this.pos += length + 2;
           if (--this.remaining === 0) {
             this.state = State.Start;
@@ -192,6 +215,29 @@ export class RespParser {
       out.push(this.args);
       this.args = [];
     }
+  }
+
+  /**
+   * The whole number of a header line at `from` (`*3\r\n`, `$16\r\n`) read in one pass, with the
+   * position after its CRLF in `headerEnd`; -1 when the line is not plain digits and CRLF all there
+   * (the careful path then reads it, or says what is wrong).
+   */
+  private headerEnd = 0;
+  private quickHeader(from: number): number {
+    const buffer = this.buffer;
+    const end = Math.min(buffer.length, from + 17);
+    let at = from + 1;
+    let n = 0;
+    let c = 0;
+    while (at < end) {
+      c = buffer[at] as number;
+      if (c < 0x30 || c > 0x39) break;
+      n = n * 10 + (c - 0x30);
+      at++;
+    }
+    if (at === from + 1 || c !== CR || at + 1 >= buffer.length || buffer[at + 1] !== LF) return -1;
+    this.headerEnd = at + 2;
+    return n;
   }
 
   /** Where the CRLF (or LF) ending the line at `from` is, or -1 when it has not arrived (within `max`). */

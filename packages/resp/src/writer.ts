@@ -144,6 +144,22 @@ export class RespWriter {
     this.raw(CRLF);
   }
 
+  /**
+   * A bulk string of the `length` units of `text` from `start`, one byte each (units below 256: bytes
+   * kept one per unit in a string), copied without a buffer made for them.
+   */
+  bulkUnits(text: string, start: number, length: number): void {
+    this.header(0x24, length);
+    this.room(length + 2);
+    const out = this.out;
+    let at = this.at;
+    if (length <= 64) for (let i = 0; i < length; i++) out[at++] = text.charCodeAt(start + i);
+    else at += out.write(text.slice(start, start + length), at, 'latin1');
+    out[at++] = 0x0d;
+    out[at++] = 0x0a;
+    this.at = at;
+  }
+
   /** An array header of `n` items (the items follow), or the null array for `null`. */
   array(n: number | null): void {
     if (n === null) this.ascii(this.protocol === 3 ? '_\r\n' : '*-1\r\n');

@@ -249,6 +249,22 @@ export function docStart(packed: string): number {
   return varintEnd(packed, nodeAt) + readVarint(packed, nodeAt);
 }
 
+/**
+ * Where the bytes of a live record whose value is bytes (what RESP strings are) start, or -1 for any
+ * other record; their count is `bytesLength`. One unit per byte: a reply copies them without a buffer
+ * made in between.
+ */
+export function bytesStart(packed: string): number {
+  if (packed.charCodeAt(0) !== LIVE_VALUE) return -1;
+  const at = docStart(packed);
+  return packed.charCodeAt(at) === BYTES ? varintEnd(packed, at + 1) : -1;
+}
+
+/** How many bytes the record of `bytesStart` holds. */
+export function bytesLength(packed: string): number {
+  return readVarint(packed, docStart(packed) + 1);
+}
+
 /** The index a path step stands for in a list, or -1 (a key that is not digits). */
 function indexOfStep(step: string | number): number {
   return typeof step === 'number' ? step : -1;

@@ -1,4 +1,4 @@
-import type { ExportEntry, Version } from '@triekv/protocol';
+import type { ExportEntry, HybridClock, Version } from '@triekv/protocol';
 import type { Path, Value } from '@triekv/record';
 import { Trie } from '@triekv/trie';
 import {
@@ -37,6 +37,23 @@ function notNewer(current: string | undefined, version: Version): WriteResult | 
 }
 
 /**
+ * A version from `clock` newer than the packed record `current` (if any), or undefined when the record
+ * is too far ahead for the clock to observe. The clock observes the record's version only when it is
+ * ahead of everything the clock has issued or seen, which a record the clock stamped itself never is
+ * (no version is decoded on that path).
+ */
+function stampAfter(clock: HybridClock, current: string | undefined): Version | undefined {
+  if (current !== undefined && compareToPacked(current, clock.latest()) > 0)
+    if (!clock.observe(packedVersion(current))) return undefined;
+  return clock.tick();
+}
+
+/** The refusal of a stamped write over `current`, whose version the clock could not get past. */
+function aheadOfClock(current: string): WriteResult {
+  return { applied: false, version: packedVersion(current), existed: isLive(current) };
+}
+
+/**
  * The record store: one trie over the top-level keys, and a trie inside every stored document (each
  * record packed into one string with the tries of its documents: see `packRecord`). Every record
  * carries a version; an older write is ignored, and a delete leaves a tombstone with its version, so
@@ -63,22 +80,16 @@ export class Store {
   }
 
   /**
-   * Stores `value` under `key` at the version `stamp` gives, called with the version stored now (if
-   * any): for writers that stamp their own writes (the RESP port), one lookup instead of two. A
-   * version not newer than the stored one is refused as `put` refuses it.
+   * Stores `value` under `key` at a version `clock` issues, newer than the stored one (record or
+   * tombstone, which the clock observes first when it is ahead of it): for writers that stamp their own
+   * writes (the RESP port), with one lookup. Refused as `put` refuses an older version when the stored
+   * one is too far ahead for the clock to observe.
    */
-  putStamped(
-    key: string,
-    value: Value,
-    stamp: (current: Version | undefined) => Version,
-  ): WriteResult {
+  putStamped(key: string, value: Value, clock: HybridClock): WriteResult {
     const current = this.records.get(key);
-    return this.write(
-      key,
-      value,
-      stamp(current === undefined ? undefined : packedVersion(current)),
-      current,
-    );
+    const version = stampAfter(clock, current);
+    if (version === undefined) return aheadOfClock(current as string);
+    return this.write(key, value, version, current, true);
   }
 
   private write(
@@ -86,8 +97,10 @@ export class Store {
     value: Value,
     version: Version,
     current: string | undefined,
+    /** The version is known to be newer than `current`'s (stamped after it). */
+    newer = false,
   ): WriteResult {
-    const refused = notNewer(current, version);
+    const refused = newer ? undefined : notNewer(current, version);
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (!existed) this.liveCount++;
@@ -101,18 +114,21 @@ export class Store {
     return this.remove(key, version, this.records.get(key));
   }
 
-  /** `delete` at the version `stamp` gives, called with the version stored now (see `putStamped`). */
-  deleteStamped(key: string, stamp: (current: Version | undefined) => Version): WriteResult {
+  /** `delete` at a version `clock` issues, newer than the stored one (see `putStamped`). */
+  deleteStamped(key: string, clock: HybridClock): WriteResult {
     const current = this.records.get(key);
-    return this.remove(
-      key,
-      stamp(current === undefined ? undefined : packedVersion(current)),
-      current,
-    );
+    const version = stampAfter(clock, current);
+    if (version === undefined) return aheadOfClock(current as string);
+    return this.remove(key, version, current, true);
   }
 
-  private remove(key: string, version: Version, current: string | undefined): WriteResult {
-    const refused = notNewer(current, version);
+  private remove(
+    key: string,
+    version: Version,
+    current: string | undefined,
+    newer = false,
+  ): WriteResult {
+    const refused = newer ? undefined : notNewer(current, version);
     if (refused !== undefined) return refused;
     const existed = current !== undefined && isLive(current);
     if (existed) this.liveCount--;
@@ -133,6 +149,12 @@ export class Store {
     if (live !== wasLive) this.liveCount += live ? 1 : -1;
     this.records.set(key, record);
     return true;
+  }
+
+  /** The packed record of a live `key`, or undefined: for readers that copy its units themselves. */
+  record(key: string): string | undefined {
+    const packed = this.records.get(key);
+    return packed === undefined || !isLive(packed) ? undefined : packed;
   }
 
   /** The value under `key`, or undefined (no version: for readers that do not need one). */

@@ -1,6 +1,6 @@
 import { Store } from '@triekv/server';
 import { formatValue, parseValue, type Doc } from '@triekv/record';
-import type { Version } from '@triekv/protocol';
+import { HybridClock, type Version } from '@triekv/protocol';
 import { trieEntries, readNum } from '@triekv/trie';
 import { docStart, find, packRecord, unpackValue } from '../src/packed.js';
 
@@ -174,5 +174,37 @@ describe('Store', () => {
     expect(store.restore('a', gone)).toBe(true);
     expect(store.get('a')).toEqual({ found: false, version: v(3) });
     expect([store.size, store.tombstones]).toEqual([0, 1]);
+  });
+
+  describe('stamped writes', () => {
+    it('stamp after the stored version, observing it only when it is ahead of the clock', () => {
+      let now = 1000;
+      const clock = new HybridClock('s', () => now);
+      const store = new Store();
+      const first = store.putStamped('k', 1, clock);
+      expect(first.applied).toBe(true);
+      // Another writer's version ahead of this clock (within its drift) is observed and passed.
+      expect(store.put('k', 2, v(5000, 3, 'b')).applied).toBe(true);
+      const next = store.putStamped('k', 3, clock);
+      expect(next.applied).toBe(true);
+      expect(next.version[0]).toBe(5000);
+      expect(next.version[1]).toBe(4);
+      const deleted = store.deleteStamped('k', clock);
+      expect(deleted.applied && deleted.existed).toBe(true);
+      expect(store.get('k')).toEqual({ found: false, version: deleted.version });
+      now = 6000;
+      expect(store.putStamped('k', 4, clock).version).toEqual([6000, 0, 's']);
+    });
+
+    it('refuse, and change nothing, when the stored version is too far ahead to observe', () => {
+      const clock = new HybridClock('s', () => 1000, 60_000);
+      const store = new Store();
+      store.put('k', 'planted', v(10_000_000));
+      const result = store.putStamped('k', 'mine', clock);
+      expect(result).toEqual({ applied: false, version: v(10_000_000), existed: true });
+      expect(store.deleteStamped('k', clock).applied).toBe(false);
+      expect(store.value('k')).toBe('planted');
+      expect(clock.latest()[0]).toBe(0);
+    });
   });
 });

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
-import type { HybridClock, Stats, Version } from '@triekv/protocol';
+import type { HybridClock, Stats } from '@triekv/protocol';
 import { Float, type Value } from '@triekv/record';
-import { formatDouble, type CommandTable, type RespWriter } from '@triekv/resp';
+import { formatDouble, utf8Text, type CommandTable, type RespWriter } from '@triekv/resp';
 import type { Logger } from 'pino';
 import type { Counters } from '../stats.js';
+import { bytesLength, bytesStart } from '../packed.js';
 import type { Store } from '../store.js';
 
 /** One RESP connection's state, as the commands see and change it. */
@@ -64,8 +64,9 @@ export function sameSecret(a: string, b: string): boolean {
 
 /** A key as the trie holds it: the client's bytes must be UTF-8 text. */
 export function keyOf(ctx: RespContext, bytes: Buffer): string {
-  if (!isUtf8(bytes)) throw new RespError('ERR triekv keys are text: this key is not valid UTF-8');
-  const key = bytes.toString('utf8');
+  const key = utf8Text(bytes);
+  if (key === undefined)
+    throw new RespError('ERR triekv keys are text: this key is not valid UTF-8');
   if (key.length > ctx.maxKeyLength)
     throw new RespError(`ERR key longer than ${ctx.maxKeyLength} (maxKeyLength)`);
   return key;
@@ -91,20 +92,12 @@ export function readString(ctx: RespContext, key: string): Buffer | null {
   return bytes;
 }
 
-/** A stamp for `putStamped`/`deleteStamped`: newer than the version stored (record or tombstone). */
-function stampAfter(clock: HybridClock): (current: Version | undefined) => Version {
-  return (current) => {
-    if (current !== undefined) clock.observe(current);
-    return clock.tick();
-  };
-}
-
 /**
  * Stores `value` under `key` at a new version, in the log too. The value's bytes are copied into the
  * packed record: a buffer the parser handed over is not kept.
  */
 export function writeValue(ctx: RespContext, key: string, value: Value): void {
-  const result = ctx.store.putStamped(key, value, stampAfter(ctx.clock));
+  const result = ctx.store.putStamped(key, value, ctx.clock);
   if (!result.applied)
     throw new RespError(
       'ERR a newer version of this key is stored (written with a clock ahead of this server): not written',
@@ -115,7 +108,7 @@ export function writeValue(ctx: RespContext, key: string, value: Value): void {
 /** Deletes `key` at a new version; whether a live record was there. */
 export function deleteKey(ctx: RespContext, key: string): boolean {
   if (!ctx.store.has(key)) return false;
-  const result = ctx.store.deleteStamped(key, stampAfter(ctx.clock));
+  const result = ctx.store.deleteStamped(key, ctx.clock);
   if (result.applied) ctx.journal?.(key, result.record as string);
   return result.existed;
 }
@@ -136,8 +129,13 @@ export function parseFloatArg(bytes: Buffer): number {
   return n;
 }
 
-export function writeStringOrNull(w: RespWriter, bytes: Buffer | null): void {
-  w.bulk(bytes);
+/** GET's reply: the string at `key` (bytes copied straight from its record), nil, or WRONGTYPE. */
+export function writeString(ctx: RespContext, w: RespWriter, key: string): void {
+  const packed = ctx.store.record(key);
+  if (packed === undefined) return w.null();
+  const start = bytesStart(packed);
+  if (start >= 0) return w.bulkUnits(packed, start, bytesLength(packed));
+  w.bulk(readString(ctx, key));
 }
 
 /** A small decimal int (at most 15 digits: exact in a double) read without a string, or undefined. */

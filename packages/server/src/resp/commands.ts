@@ -1,4 +1,4 @@
-import type { RespWriter } from '@triekv/resp';
+import { NameIndex, type CommandSpec, type RespWriter } from '@triekv/resp';
 import { RespError, type Handler, type RespContext, type RespSession } from './base.js';
 import { CONNECTION_HANDLERS } from './connection-commands.js';
 import { JSON_HANDLERS } from './json-commands.js';
@@ -19,14 +19,29 @@ const HANDLERS: Record<string, Handler> = {
   ...KV_HANDLERS,
 };
 
-/** Command names as clients send them, in either case, to their lower-case form (no string built). */
-const NAMES = new Map<string, string>();
-/** STATS keys of the commands, `resp:<name>`, made once. */
-const COUNTERS = new Map<string, string>();
-for (const name of Object.keys(HANDLERS)) {
-  NAMES.set(name, name);
-  NAMES.set(name.toUpperCase(), name);
-  COUNTERS.set(name, `resp:${name}`);
+/** What `execute` finds for a command name: its spec, handler and STATS counter, made once. */
+interface Entry {
+  name: string;
+  spec: CommandSpec;
+  handler: Handler;
+  counter: { n: number };
+}
+
+/** Each context's entries by command name, found from the client's bytes in any case. */
+const INDEXES = new WeakMap<RespContext, NameIndex<Entry>>();
+
+function indexOf(ctx: RespContext): NameIndex<Entry> {
+  let index = INDEXES.get(ctx);
+  if (index === undefined) {
+    index = new NameIndex<Entry>();
+    for (const [name, handler] of Object.entries(HANDLERS)) {
+      const spec = ctx.table.get(name);
+      if (spec !== undefined)
+        index.set(name, { name, spec, handler, counter: ctx.counters.cell(`resp:${name}`) });
+    }
+    INDEXES.set(ctx, index);
+  }
+  return index;
 }
 
 /** Commands a connection may send before it has authenticated. */
@@ -37,13 +52,11 @@ const BEFORE_AUTH = new Set(['auth', 'hello', 'quit', 'reset']);
  * (an error reply when it fails). Pure apart from the store and the session.
  */
 export function execute(ctx: RespContext, s: RespSession, args: Buffer[], w: RespWriter): void {
-  const raw = (args[0] as Buffer).toString('latin1');
-  const name = NAMES.get(raw) ?? raw.toLowerCase();
+  const entry = indexOf(ctx).get(args[0] as Buffer);
+  const name = entry?.name ?? (args[0] as Buffer).toString('latin1').toLowerCase();
   s.lastCommand = name;
-  const spec = ctx.table.get(name);
-  const handler = HANDLERS[name];
   try {
-    if (spec === undefined || handler === undefined) {
+    if (entry === undefined) {
       const shown = args
         .slice(1, 6)
         .map((a) => `'${a.toString('utf8').slice(0, 64)}' `)
@@ -54,10 +67,10 @@ export function execute(ctx: RespContext, s: RespSession, args: Buffer[], w: Res
     }
     if (!s.authenticated && !BEFORE_AUTH.has(name))
       throw new RespError('NOAUTH Authentication required.');
-    const arity = ctx.table.arityError(spec, args.length);
+    const arity = ctx.table.arityError(entry.spec, args.length);
     if (arity !== undefined) throw new RespError(arity);
-    ctx.counters.count(COUNTERS.get(name) ?? `resp:${name}`);
-    handler(ctx, s, args, w);
+    entry.counter.n++;
+    entry.handler(ctx, s, args, w);
   } catch (error) {
     ctx.counters.errors++;
     if (error instanceof RespError) return w.error(error.message);

@@ -43,7 +43,7 @@ export class RespConnection implements RespSession {
   readonly closed: Promise<void>;
   private readonly parser: RespParser;
   private readonly writer = new RespWriter();
-  private readonly queue: (RespCommand | RespProtocolError)[] = [];
+  private queue: (RespCommand | RespProtocolError)[] = [];
   private head = 0;
   private held: Group[] = [];
   private heldBytes = 0;
@@ -108,7 +108,12 @@ export class RespConnection implements RespSession {
     if (this.closing) return;
     this.ctx.counters.bytesIn += chunk.length;
     try {
-      for (const item of this.parser.push(chunk)) this.queue.push(item);
+      const items = this.parser.push(chunk);
+      // Usually nothing is left from before: the parser's list becomes the queue as it is.
+      if (this.head === this.queue.length) {
+        this.queue = items;
+        this.head = 0;
+      } else for (const item of items) this.queue.push(item);
       if (!this.authenticated && this.parser.pendingBytes > this.ctx.preAuthMaxBytes) {
         this.queue.length = 0;
         this.head = 0;
@@ -134,8 +139,10 @@ export class RespConnection implements RespSession {
     const durability = ctx.durability;
     const writtenBefore = durability?.written() ?? 0;
     let full = false;
+    // Nothing reaches the socket during the loop: what it holds is counted once.
+    const unsent = socket.writableLength + this.heldBytes;
     while (this.head < queue.length) {
-      if (socket.writableLength + this.heldBytes + writer.length > ctx.writeHighWater) {
+      if (unsent + writer.length > ctx.writeHighWater) {
         full = true;
         break;
       }
@@ -166,6 +173,13 @@ export class RespConnection implements RespSession {
     if (writer.length > 0) {
       const bytes = writer.take();
       ctx.counters.bytesOut += bytes.length;
+      if (!wrote && this.held.length === 0) {
+        // Nothing waits to be made durable ahead of these replies: they go out now.
+        socket.write(bytes);
+        if (this.closing) socket.end();
+        if (full) this.waitForDrain();
+        return;
+      }
       const group: Group = { bytes, ready: !wrote };
       this.held.push(group);
       this.heldBytes += bytes.length;

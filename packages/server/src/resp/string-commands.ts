@@ -11,7 +11,7 @@ import {
   readString,
   stringOf,
   upper,
-  writeStringOrNull,
+  writeString,
   writeValue,
   type Handler,
   type RespContext,
@@ -25,8 +25,8 @@ function set(ctx: RespContext, args: Buffer[], w: RespWriter): void {
   let nx = false;
   let xx = false;
   let get = false;
-  for (const option of args.slice(3)) {
-    const o = upper(option);
+  for (let i = 3; i < args.length; i++) {
+    const o = upper(args[i]);
     if (o === 'NX' && !xx) nx = true;
     else if (o === 'XX' && !nx) xx = true;
     else if (o === 'GET') get = true;
@@ -49,7 +49,7 @@ function set(ctx: RespContext, args: Buffer[], w: RespWriter): void {
 }
 
 export const STRING_HANDLERS: Record<string, Handler> = {
-  get: (ctx, _s, args, w) => writeStringOrNull(w, readString(ctx, keyOf(ctx, args[1] as Buffer))),
+  get: (ctx, _s, args, w) => writeString(ctx, w, keyOf(ctx, args[1] as Buffer)),
   set: (ctx, _s, args, w) => set(ctx, args, w),
   setnx: (ctx, _s, args, w) => {
     const key = keyOf(ctx, args[1] as Buffer);
