@@ -26,6 +26,7 @@ export {
   type ServerStatus,
   type WriteResult,
 } from './broker.js';
+export { Cluster, type ClusterOptions, type ClusterView } from './cluster.js';
 export {
   ServerConnection,
   type CallOptions,

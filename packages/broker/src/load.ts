@@ -1,7 +1,7 @@
 import { readRecordBatches, type KvRecord, type ReadOptions } from '@triekv/record';
 import { PutBatchWriter, encodeRecord } from '@triekv/protocol';
 import { backoff } from './backoff.js';
-import type { Broker } from './broker.js';
+import type { ClusterView } from './cluster.js';
 import {
   DEFAULT_BATCHES_IN_FLIGHT,
   DEFAULT_BATCH_SIZE,
@@ -92,11 +92,11 @@ export interface LoadSummary {
  * reported with their line numbers and skipped.
  */
 export async function load(
-  broker: Broker,
+  cluster: ClusterView,
   source: AsyncIterable<Uint8Array | string>,
   options: LoadOptions = {},
 ): Promise<LoadSummary> {
-  broker.checkOpen(options);
+  cluster.checkOpen(options);
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   // Only what went wrong is remembered (records placed on fewer than k servers, records in a failed
@@ -107,7 +107,7 @@ export async function load(
   const open = new Map<ServerConnection, Batch>();
   const inFlight = new Map<ServerConnection, Set<Promise<void>>>();
   const rejected: RejectedLine[] = [];
-  const maxFrameSize = options.maxFrameSize ?? broker.maxFrameSize;
+  const maxFrameSize = options.maxFrameSize ?? cluster.maxFrameSize;
   const duplicateKeys = { count: 0, lines: [] as number[] };
   // A line as long as a frame can hold is read: the line limit is never what stops a large record.
   const readOptions = {
@@ -160,17 +160,17 @@ export async function load(
    * ones, and ones that could not take it within the frame limit.
    */
   const place = async (record: KvRecord, line: number): Promise<Batch[] | undefined> => {
-    let targets = broker.writeTargets(record.key);
+    let targets = cluster.writeTargets(record.key);
     if (targets.length === 0) {
-      await broker.waitForAnyServer(loadTimeoutMs, options.signal);
-      targets = broker.writeTargets(record.key);
+      await cluster.waitForAnyServer(loadTimeoutMs, options.signal);
+      targets = cluster.writeTargets(record.key);
       if (targets.length === 0)
         throw new UnavailableError(`no server is up to load into (waited ${loadTimeoutMs} ms)`);
     }
     const bytes = encodeRecord({
       key: record.key,
       value: record.value,
-      version: broker.clock.tick(),
+      version: cluster.clock.tick(),
     });
     if (!PutBatchWriter.fitsAlone(bytes, maxFrameSize)) {
       rejected.push({
@@ -181,7 +181,7 @@ export async function load(
       return undefined;
     }
     const index = records++;
-    if (targets.length < broker.k) short.add(index);
+    if (targets.length < cluster.k) short.add(index);
     let ready: Batch[] | undefined;
     for (const server of targets) {
       let batch = open.get(server);
@@ -227,14 +227,14 @@ export async function load(
   options.signal?.throwIfAborted();
   options.onProgress?.({ records, replicaWrites, rejected: rejected.length });
   const underReplicated = short.size;
-  const warnings = broker.downWarnings();
+  const warnings = cluster.downWarnings();
   if (duplicateKeys.count > 0)
     warnings.unshift(
       `${duplicateKeys.count} repeated ${duplicateKeys.count === 1 ? 'key' : 'keys'} inside documents: the last of each was kept (lines ${duplicateKeys.lines.join(', ')}${duplicateKeys.count > duplicateKeys.lines.length ? ', ...' : ''}; --strict refuses them)`,
     );
   if (underReplicated > 0)
     warnings.unshift(
-      `${underReplicated} records reached fewer than ${broker.k} replicas${failures.size > 0 ? ` (${[...failures].slice(0, 3).join('; ')})` : ''}`,
+      `${underReplicated} records reached fewer than ${cluster.k} replicas${failures.size > 0 ? ` (${[...failures].slice(0, 3).join('; ')})` : ''}`,
     );
   return {
     records,

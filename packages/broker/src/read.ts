@@ -1,6 +1,7 @@
 import { compareVersions, type Reply, type Version } from '@triekv/protocol';
 import { formatPath, type Path } from '@triekv/record';
-import type { Broker, ReadResult } from './broker.js';
+import type { ClusterView } from './cluster.js';
+import type { ReadResult } from './types.js';
 import { UnavailableError } from './errors.js';
 import type { CallOptions, ServerConnection } from './server-connection.js';
 
@@ -58,21 +59,23 @@ function atVersion(a: Answer, version: Version): boolean {
  * instead of k; the value is fetched from another replica only when that one turns out to be newer.
  */
 export async function read(
-  broker: Broker,
+  cluster: ClusterView,
   key: string,
   path: Path,
   options?: CallOptions,
 ): Promise<ReadResult> {
-  broker.checkOpen(options);
+  cluster.checkOpen(options);
   // Under hash, the key's first k live servers (writeTargets picks them without sorting them all).
   const first =
-    broker.placement === 'hash' ? broker.writeTargets(key) : broker.connections.filter((c) => c.up);
+    cluster.placement === 'hash'
+      ? cluster.writeTargets(key)
+      : cluster.connections.filter((c) => c.up);
   if (first.length === 0)
     throw new UnavailableError(
       `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,
     );
   let answers = await ask(first, key, path, options, 1);
-  if (broker.placement === 'hash') {
+  if (cluster.placement === 'hash') {
     // A replica that did not answer (a timeout, a dropped connection) is made up for by the next live
     // servers of the key's order, until k have answered: a write made by a broker that saw some of
     // the key's servers down went further along the order, and this finds it there.
@@ -80,9 +83,9 @@ export async function read(
     let order: ServerConnection[] | undefined;
     const asked = new Set(first);
     for (;;) {
-      const missing = broker.k - answers.length;
+      const missing = cluster.k - answers.length;
       if (missing <= 0) break;
-      order ??= broker.order(key);
+      order ??= cluster.order(key);
       const next = order.filter((c) => c.up && !asked.has(c)).slice(0, missing);
       if (next.length === 0) break;
       for (const c of next) asked.add(c);
@@ -93,13 +96,13 @@ export async function read(
   }
   let best = newest(answers);
   if (
-    broker.placement === 'hash' &&
+    cluster.placement === 'hash' &&
     (best === undefined || (best.reply.type === 'NOT_FOUND' && best.reply.version === undefined))
   ) {
     // Nothing found where the key should be: after churn it may have been written further along its
     // order, so ask the remaining live servers before saying NOT FOUND.
     const asked = new Set(answers.map((x) => x.server));
-    const rest = broker.order(key).filter((c) => c.up && !first.includes(c) && !asked.has(c));
+    const rest = cluster.order(key).filter((c) => c.up && !first.includes(c) && !asked.has(c));
     if (rest.length > 0) {
       answers = answers.concat(await ask(rest, key, path, options, rest.length));
       best = newest(answers);
@@ -116,12 +119,12 @@ export async function read(
   const version = versionOf(best.reply);
   let skewed: string | undefined;
   if (version !== undefined) {
-    if (!broker.clock.observe(version))
-      skewed = `${JSON.stringify(key)} carries a version ${broker.clock.ahead(version)} ms ahead of this broker's clock (more than ${broker.clock.maxDriftMs} ms): written by a client whose clock is far ahead; writes to it are ignored until then`;
+    if (!cluster.clock.observe(version))
+      skewed = `${JSON.stringify(key)} carries a version ${cluster.clock.ahead(version)} ms ahead of this broker's clock (more than ${cluster.clock.maxDriftMs} ms): written by a client whose clock is far ahead; writes to it are ignored until then`;
     readRepair(key, path, answers, version);
   }
   const servers = answers.filter((a) => a.reply.type !== 'ERROR').map((a) => a.server.name);
-  const warnings = broker.downWarnings();
+  const warnings = cluster.downWarnings();
   if (skewed !== undefined) warnings.push(skewed);
   if (best.reply.type === 'OK' && best.reply.value !== undefined) {
     return {

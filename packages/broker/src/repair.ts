@@ -1,5 +1,5 @@
 import { compareVersions, type ExportEntry } from '@triekv/protocol';
-import type { Broker } from './broker.js';
+import type { ClusterView } from './cluster.js';
 import { DEFAULT_REPAIR_PAGE } from './defaults.js';
 import type { CallOptions, ServerConnection } from './server-connection.js';
 
@@ -66,15 +66,15 @@ class ExportCursor {
  * are the key's first k live servers; under `random`, servers are added until k hold it. `timeoutMs`
  * applies to each request; an aborted `signal` stops the pass (it rejects with the signal's reason).
  */
-export async function repair(broker: Broker, options?: CallOptions): Promise<RepairSummary> {
-  broker.checkOpen();
+export async function repair(cluster: ClusterView, options?: CallOptions): Promise<RepairSummary> {
+  cluster.checkOpen();
   const signal = options?.signal;
   // A server that has just come back may not be seen as up yet: each one that is down gets one
   // connection attempt now, so that a repair started right after a restart includes it.
-  await Promise.all(broker.connections.map((c) => c.reconnectNow()));
+  await Promise.all(cluster.connections.map((c) => c.reconnectNow()));
   signal?.throwIfAborted();
-  const live = broker.connections.filter((c) => c.up);
-  const down = broker.connections.filter((c) => !c.up);
+  const live = cluster.connections.filter((c) => c.up);
+  const down = cluster.connections.filter((c) => !c.up);
   const cursors = live.map((c) => new ExportCursor(c, options));
   const copiedBy = new Map<ServerConnection, number>(live.map((c) => [c, 0]));
   const failed = new Map<ServerConnection, string>();
@@ -99,7 +99,7 @@ export async function repair(broker: Broker, options?: CallOptions): Promise<Rep
     for (const e of holders.values())
       if (best === undefined || compareVersions(e.version, best.version) > 0) best = e;
     const entry = best as ExportEntry;
-    const targets = replicasFor(broker, entry.key, holders);
+    const targets = replicasFor(cluster, entry.key, holders);
     await Promise.all(
       targets.map(async (target) => {
         const have = holders.get(target);
@@ -149,20 +149,20 @@ export async function repair(broker: Broker, options?: CallOptions): Promise<Rep
     copied: servers.reduce((n, s) => n + s.copied, 0),
     servers,
     skipped,
-    warnings: [...warnings, ...broker.downWarnings()],
+    warnings: [...warnings, ...cluster.downWarnings()],
   };
 }
 
 function replicasFor(
-  broker: Broker,
+  cluster: ClusterView,
   key: string,
   holders: Map<ServerConnection, ExportEntry>,
 ): ServerConnection[] {
   // Under hash, the key's first k live servers: where writes go and reads look.
-  if (broker.placement === 'hash') return broker.writeTargets(key);
+  if (cluster.placement === 'hash') return cluster.writeTargets(key);
   const targets = [...holders.keys()].filter((c) => c.up);
-  for (const c of broker.connections) {
-    if (targets.length >= broker.k) break;
+  for (const c of cluster.connections) {
+    if (targets.length >= cluster.k) break;
     if (c.up && !targets.includes(c)) targets.push(c);
   }
   return targets;

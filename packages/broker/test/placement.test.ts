@@ -47,15 +47,17 @@ describe('rendezvous placement', () => {
       });
     const a = named(7000);
     const b = named(9000);
-    expect(a.connections.map((c) => c.name)).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    expect(a.cluster.connections.map((c) => c.name)).toEqual(['s0', 's1', 's2', 's3', 's4']);
     for (let i = 0; i < 200; i++)
-      expect(a.order(`key${i}`).map((c) => c.name)).toEqual(b.order(`key${i}`).map((c) => c.name));
+      expect(a.cluster.order(`key${i}`).map((c) => c.name)).toEqual(
+        b.cluster.order(`key${i}`).map((c) => c.name),
+      );
     // Without names, the addresses are the names: other ports, another placement.
     const plain = (base: number): string[] =>
       new Broker({
         servers: Array.from({ length: 5 }, (_, i) => ({ host: '127.0.0.1', port: base + i })),
         k: 3,
-      })
+      }).cluster
         .order('key1')
         .map((c) => c.name);
     expect(plain(7000)[0]).toMatch(/^127\.0\.0\.1:70/);
@@ -73,12 +75,12 @@ describe('rendezvous placement', () => {
             k,
           });
           // Health as the connections would report it, without connecting anywhere.
-          broker.connections.forEach((c, i) => {
+          broker.cluster.connections.forEach((c, i) => {
             (c as unknown as { stateValue: string }).stateValue = up[i] === true ? 'up' : 'down';
           });
           for (const key of keys)
-            expect(broker.writeTargets(key)).toEqual(
-              broker
+            expect(broker.cluster.writeTargets(key)).toEqual(
+              broker.cluster
                 .order(key)
                 .filter((c) => c.up)
                 .slice(0, k),

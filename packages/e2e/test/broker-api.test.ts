@@ -125,7 +125,8 @@ describe('Broker API: compute, load, repair', () => {
     const mutePort = (mute as MuteServer).port;
     let key = '';
     for (let i = 0; key === ''; i++)
-      if (broker.writeTargets(`k${i}`).some((c) => c.address.port === mutePort)) key = `k${i}`;
+      if (broker.cluster.writeTargets(`k${i}`).some((c) => c.address.port === mutePort))
+        key = `k${i}`;
     const reading = new AbortController();
     const read = broker.get(key, { signal: reading.signal });
     await waitFor(() => (mute as MuteServer).received.filter((t) => t !== 'PING').length === 1);

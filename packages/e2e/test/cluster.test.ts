@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Broker, DeleteRefusedError, load, repair, run } from '@triekv/broker';
+import { Broker, DeleteRefusedError, run } from '@triekv/broker';
 import { generateLines, type KeySpec } from '@triekv/datagen';
 import { formatDisplay, parseRecord, valuesEqual, type Doc, type KvRecord } from '@triekv/record';
 import { startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
@@ -63,7 +63,7 @@ describe('a cluster of kv-server processes behind a broker', () => {
 
   it('loads a generated file, then answers GET, QUERY, SCAN, COMPUTE, PUT and DELETE correctly', async () => {
     const b = await cluster(3, 2);
-    const summary = await load(b, Readable.from([`${lines.join('\n')}\nnot a record\n`]));
+    const summary = await b.load(Readable.from([`${lines.join('\n')}\nnot a record\n`]));
     expect(summary).toMatchObject({ records: 300, replicaWrites: 600, underReplicated: 0 });
     expect(summary.rejected).toEqual([
       { line: 301, column: 5, code: 'SYNTAX', reason: "expected ':' (or '->')" },
@@ -104,7 +104,7 @@ describe('a cluster of kv-server processes behind a broker', () => {
 
   it('survives faults: N=5, k=3', async () => {
     const b = await cluster(5, 3);
-    await load(b, Readable.from([lines.join('\n')]));
+    await b.load(Readable.from([lines.join('\n')]));
 
     // Two servers killed: every read is still right, and says nothing is wrong.
     const [s0, s1, s2, s3, s4] = servers as [
@@ -116,14 +116,14 @@ describe('a cluster of kv-server processes behind a broker', () => {
     ];
     s0.kill('SIGKILL');
     s1.kill('SIGKILL');
-    await waitFor(() => b.down().length === 2, 'the broker to see two servers down');
+    await waitFor(() => b.cluster.down().length === 2, 'the broker to see two servers down');
     expect(await checkAll(b)).toEqual([]);
 
     // A DELETE that a down server may hold is refused, naming the down servers, and nothing is deleted
     // anywhere. (Which keys those are depends on the servers' ports, so they are found, not fixed.)
-    const downNames = b.down().map((c) => c.name);
+    const downNames = b.cluster.down().map((c) => c.name);
     const mayHoldDown = (record: KvRecord): boolean =>
-      b
+      b.cluster
         .order(record.key)
         .some((c, i, all) => !c.up && all.slice(0, i).filter((x) => x.up).length < 3);
     const refusedKeys = records.filter(mayHoldDown).slice(0, 5);
@@ -139,7 +139,7 @@ describe('a cluster of kv-server processes behind a broker', () => {
 
     // A third server down: k are down, and every read carries the warning.
     s2.kill('SIGKILL');
-    await waitFor(() => b.down().length === 3, 'three servers down');
+    await waitFor(() => b.cluster.down().length === 3, 'three servers down');
     const r = await b.get((records[0] as KvRecord).key);
     expect(r.warnings).toEqual(['3 of 5 servers are down (k=3): the result may be wrong']);
     for (const record of records.slice(0, 50)) {
@@ -151,12 +151,12 @@ describe('a cluster of kv-server processes behind a broker', () => {
       [s0, s1, s2].map((s) => startServerProcess(['-p', String(s.port)])),
     );
     servers = [...restarted, s3, s4];
-    await waitFor(() => b.down().length === 0, 'every server back up', 15000);
-    const summary = await repair(b);
+    await waitFor(() => b.cluster.down().length === 0, 'every server back up', 15000);
+    const summary = await b.repair();
     expect(summary.copied).toBeGreaterThan(0);
     s3.kill('SIGKILL');
     s4.kill('SIGKILL');
-    await waitFor(() => b.down().length === 2, 'two others down');
+    await waitFor(() => b.cluster.down().length === 2, 'two others down');
     expect(await checkAll(b)).toEqual([]);
   });
 
@@ -170,14 +170,17 @@ describe('a cluster of kv-server processes behind a broker', () => {
     });
     await broker.start();
     const b = broker;
-    const summary = await load(b, Readable.from([lines.slice(0, 100).join('\n')]));
+    const summary = await b.load(Readable.from([lines.slice(0, 100).join('\n')]));
     expect(summary.underReplicated).toBe(0);
     const [s0, s1] = servers as [ServerProcess, ServerProcess];
     s0.kill('SIGKILL');
     s1.kill('SIGKILL');
-    await waitFor(() => b.down().length === 2, 'two servers down');
+    await waitFor(() => b.cluster.down().length === 2, 'two servers down');
     // Long enough down that the broker's next attempt is a backoff away.
-    await waitFor(() => (b.connections[0]?.state ?? 'up') === 'down', 'reconnects backing off');
+    await waitFor(
+      () => (b.cluster.connections[0]?.state ?? 'up') === 'down',
+      'reconnects backing off',
+    );
     const back = await startServerProcess(['-p', String(s0.port)]);
     servers[0] = back;
     const r = await run(b, 'REPAIR');
@@ -186,7 +189,7 @@ describe('a cluster of kv-server processes behind a broker', () => {
     // down, each key's first two live servers are these two); the dead one is named, with why.
     const s2 = servers[2] as ServerProcess;
     const held = lines.slice(0, 100).filter((l) =>
-      b
+      b.cluster
         .order(parseRecord(l).key)
         .slice(0, 2)
         .some((c) => c.address.port === s2.port),
@@ -211,8 +214,8 @@ describe('a cluster of kv-server processes behind a broker', () => {
     const b = await cluster(3, 3);
     const [s0] = servers as [ServerProcess];
     s0.kill('SIGKILL');
-    await waitFor(() => b.down().length === 1, 'one down');
-    const summary = await load(b, Readable.from([lines.slice(0, 40).join('\n')]));
+    await waitFor(() => b.cluster.down().length === 1, 'one down');
+    const summary = await b.load(Readable.from([lines.slice(0, 40).join('\n')]));
     expect(summary).toMatchObject({ records: 40, replicaWrites: 80, underReplicated: 40 });
     expect(summary.warnings).toEqual(['40 records reached fewer than 3 replicas']);
     for (const record of records.slice(0, 40)) expect((await b.get(record.key)).found).toBe(true);
@@ -223,12 +226,12 @@ describe('a cluster of kv-server processes behind a broker', () => {
     expect((await run(b, 'PUT "k" : { "v" : 1 }')).lines).toEqual(['OK']);
     const [s0] = servers as [ServerProcess];
     s0.kill('SIGKILL');
-    await waitFor(() => b.down().length === 1, 'one down');
+    await waitFor(() => b.cluster.down().length === 1, 'one down');
     const put = await run(b, 'PUT "k" : { "v" : 2 }');
     expect(put.warnings).toContain('written to 2 of 3 replicas');
     const back = await startServerProcess(['-p', String(s0.port)]);
     servers[0] = back;
-    await waitFor(() => b.down().length === 0, 'back up', 15000);
+    await waitFor(() => b.cluster.down().length === 0, 'back up', 15000);
     // The returning server is empty until repaired; reads still take the newest version.
     expect((await run(b, 'GET k')).lines).toEqual(['k : { "v" : 2 }']);
     // Read repair (or the automatic repair) brings it up to date.

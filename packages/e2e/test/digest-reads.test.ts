@@ -38,7 +38,7 @@ describe('digest reads', () => {
 
   /** The raw clients of the key's two replicas: the one asked for the value first, then the other. */
   const replicas = (key: string): [RawClient, RawClient] =>
-    broker.writeTargets(key).map((c) => clients.get(c.address.port) as RawClient) as [
+    broker.cluster.writeTargets(key).map((c) => clients.get(c.address.port) as RawClient) as [
       RawClient,
       RawClient,
     ];
@@ -155,7 +155,7 @@ describe('digest reads', () => {
       // A key for which the real server is asked for the value and the liar for its version.
       let key = '';
       for (let i = 0; key === ''; i++)
-        if (other.writeTargets(`z${i}`)[0]?.address.port === aPort) key = `z${i}`;
+        if (other.cluster.writeTargets(`z${i}`)[0]?.address.port === aPort) key = `z${i}`;
       await put(a, key, [1, 0, 'w'], '{ "v" : 1 }');
       await expect(other.get(key)).rejects.toThrow(
         new RegExp(`is on 127\\.0\\.0\\.1:${liar.port}, which did not answer for its value`),

@@ -84,12 +84,12 @@ describe('records up to the frame limit, end to end', () => {
       const victim = servers[0] as ServerProcess;
       victim.kill('SIGKILL');
       await victim.exited;
-      await waitFor(() => broker.down().length === 1, 'the server seen down');
+      await waitFor(() => broker.cluster.down().length === 1, 'the server seen down');
       servers[0] = await startServerProcess(['-p', String(victim.port)]);
       const summary = await broker.repair();
       expect(summary.skipped).toEqual([]);
       const should = ['small', 'put08', ...sizes.map(([k]) => k)].filter((k) =>
-        broker.writeTargets(k).some((c) => c.address.port === victim.port),
+        broker.cluster.writeTargets(k).some((c) => c.address.port === victim.port),
       );
       expect(summary.copied).toBe(should.length);
       const direct = new Broker({ servers: [{ host: '127.0.0.1', port: victim.port }], k: 1 });

@@ -66,7 +66,7 @@ describe('a load rides out a server that stops for a while', () => {
     expect(summary).toMatchObject({ records: RECORDS, underReplicated: 0 });
     expect(summary.retries).toBeGreaterThan(0);
     expect(downs).toBe(0);
-    expect(broker.connections[0]?.up).toBe(true);
+    expect(broker.cluster.connections[0]?.up).toBe(true);
     const last = await broker.get(`key${RECORDS - 1}`);
     expect(last.found).toBe(true);
     const stats = await broker.status();

@@ -36,8 +36,10 @@ describe("SCAN with stale copies outside a key's replicas", () => {
 
   /** The raw client of a server that is not among the key's k replicas. */
   function outsider(key: string): RawClient {
-    const replicas = broker.writeTargets(key);
-    const index = broker.connections.findIndex((c: ServerConnection) => !replicas.includes(c));
+    const replicas = broker.cluster.writeTargets(key);
+    const index = broker.cluster.connections.findIndex(
+      (c: ServerConnection) => !replicas.includes(c),
+    );
     return clients[index] as RawClient;
   }
 

@@ -48,10 +48,10 @@ describe('reads and writes top up to k answers', () => {
   function keyBehindMute(): { key: string; next: [RawClient, RawClient] } {
     for (let i = 0; ; i++) {
       const key = `k${i}`;
-      const order = broker.order(key);
-      if (order[0] !== broker.connections[0]) continue;
+      const order = broker.cluster.order(key);
+      if (order[0] !== broker.cluster.connections[0]) continue;
       const client = (c: ServerConnection): RawClient =>
-        clients[broker.connections.indexOf(c) - 1] as RawClient;
+        clients[broker.cluster.connections.indexOf(c) - 1] as RawClient;
       return {
         key,
         next: [client(order[1] as ServerConnection), client(order[2] as ServerConnection)],

@@ -180,7 +180,7 @@ describe('the value model end to end', () => {
       const c = await RawClient.connect(port);
       await c.request({ type: 'HELLO', protocol: PROTOCOL_VERSION });
       for (const [i, text] of values.entries()) {
-        const order = broker
+        const order = broker.cluster
           .order(`lone${i}`)
           .slice(0, 2)
           .map((x) => x.address.port);

@@ -23,6 +23,8 @@ import {
   run as runCommand,
   type Placement,
 } from '@triekv/broker';
+import { createGateway } from '@triekv/gateway';
+import pino, { type Logger } from 'pino';
 import { loadFile, reportLoad } from './load-file.js';
 import { Notices, note, writeResult, type Output } from './output.js';
 import { shell } from './shell.js';
@@ -44,15 +46,26 @@ interface Flags {
   format: InputFormat;
   style: Style;
   angles: Angles;
+  respPort?: number;
+  respAddress: string;
+  respAuthToken?: string;
+  strictReads: boolean;
+  resp3Attributes: boolean;
+  logLevel: string;
 }
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 const HELP_AFTER = `
 Commands (in the shell, with -c, or one per line on stdin):
   GET key | QUERY key.sub.sub | PUT "key" : { ... } | DELETE key | SCAN [prefix [limit]]
   COMPUTE expr WHERE x = QUERY path [AND y = QUERY path]... | STATUS | REPAIR | HELP | EXIT
 
+Service mode (--resp-port): no shell; serves Redis clients until SIGINT/SIGTERM, logs JSON on stderr.
+
 Example:
   kv-broker -s serverFile.txt -i dataToIndex.txt -k 2
+  kv-broker -s serverFile.txt -k 2 --resp-port 6380      (then: redis-cli -p 6380 SET k v)
   kv-broker -s serverFile.txt -k 2 -c "GET key1" -c "COMPUTE 2*(x+3) WHERE x = QUERY key1.level"`;
 
 function program(version: string): Command {
@@ -126,7 +139,64 @@ function program(version: string): Command {
       new Option('--auth-token <token>', 'token for servers that require one').env(
         'TRIEKV_AUTH_TOKEN',
       ),
+    )
+    .option(
+      '--resp-port <port>',
+      'service mode: serve the cluster to Redis clients on this port (0: any free port) until SIGINT/SIGTERM',
+      wholeNumber('resp-port', { min: 0, max: 65535 }),
+    )
+    .option('--resp-address <host>', 'service mode: address to listen on', '127.0.0.1')
+    .addOption(
+      new Option(
+        '--resp-auth-token <token>',
+        "service mode: clients must AUTH with this token (not the servers' --auth-token)",
+      ).env('TRIEKV_RESP_AUTH_TOKEN'),
+    )
+    .option(
+      '--strict-reads',
+      'service mode: a read while k or more servers are down answers -DEGRADED instead of a value that may be wrong',
+      false,
+    )
+    .option(
+      '--resp3-attributes',
+      'service mode: RESP3 replies to degraded reads carry the warning as an attribute (many clients cannot read attributes)',
+      false,
+    )
+    .addOption(
+      new Option('--log-level <level>', 'service mode: log level (logs go to stderr, as JSON)')
+        .choices(LEVELS)
+        .default('info'),
     );
+}
+
+/** Service mode: the gateway on `--resp-port` until SIGINT or SIGTERM; resolves with the exit code. */
+async function serve(broker: Broker, flags: Flags, logger: Logger): Promise<number> {
+  const gateway = createGateway({
+    broker,
+    host: flags.respAddress,
+    port: flags.respPort,
+    strictReads: flags.strictReads,
+    degradedAttributes: flags.resp3Attributes,
+    logger,
+    ...(flags.respAuthToken === undefined ? {} : { authToken: flags.respAuthToken }),
+  });
+  try {
+    await gateway.listen();
+  } catch (error) {
+    logger.flush();
+    process.stderr.write(`kv-broker: error: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const address = gateway.address();
+  process.stdout.write(`listening for RESP on ${address.host}:${address.port}\n`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  logger.info({ signal }, 'shutting down: answering the commands received, then closing');
+  await gateway.close();
+  logger.flush();
+  return 0;
 }
 
 /** Why `path` cannot be loaded (missing, a directory, unreadable), or undefined when it can be. */
@@ -154,7 +224,8 @@ export async function run(argv: string[]): Promise<number> {
   const exit = parseArgs(cli, argv);
   if (exit !== undefined) return exit;
   const flags = cli.opts<Flags>();
-  const interactive = flags.command.length === 0 && process.stdin.isTTY === true;
+  const interactive =
+    flags.command.length === 0 && flags.respPort === undefined && process.stdin.isTTY === true;
   const out: Output = { json: flags.json, color: interactive && useColor(process.stdout) };
   const errOut = { color: useColor(process.stderr) };
   const notices = new Notices(errOut);
@@ -199,11 +270,21 @@ export async function run(argv: string[]): Promise<number> {
         errOut,
         'warn',
       );
-    broker.on('down', (server) => notices.write(`server ${server} went down`, 'warn'));
-    broker.on('up', (server) => notices.write(`server ${server} is back up`));
-    broker.on('repaired', (server, copied) =>
-      notices.write(`repaired ${server}: ${plural(copied, 'record', 'records')} copied`),
-    );
+    const service = flags.respPort !== undefined;
+    const logger = pino({ level: flags.logLevel, base: { pid: process.pid } }, pino.destination(2));
+    if (service) {
+      // A service logs what a shell prints as notices.
+      broker.on('down', (server) => logger.warn({ server }, 'server went down'));
+      broker.on('up', (server) => logger.info({ server }, 'server is back up'));
+      broker.on('repaired', (server, copied) => logger.info({ server, copied }, 'repaired'));
+      broker.on('repairFailed', (reason) => logger.error({ reason }, 'repair failed'));
+    } else {
+      broker.on('down', (server) => notices.write(`server ${server} went down`, 'warn'));
+      broker.on('up', (server) => notices.write(`server ${server} is back up`));
+      broker.on('repaired', (server, copied) =>
+        notices.write(`repaired ${server}: ${plural(copied, 'record', 'records')} copied`),
+      );
+    }
 
     if (flags.input !== undefined) {
       const retrying = new Set<string>();
@@ -231,6 +312,13 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
+    if (service) {
+      if (flags.command.length > 0) {
+        note('kv-broker: error: -c cannot be used with --resp-port', errOut, 'error');
+        return EXIT_USAGE;
+      }
+      return await serve(broker, flags, logger);
+    }
     let failed = false;
     if (flags.command.length > 0) {
       for (const line of flags.command) {

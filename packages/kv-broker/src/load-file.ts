@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { load, type Broker, type LoadOptions, type LoadSummary } from '@triekv/broker';
+import { type Broker, type LoadOptions, type LoadSummary } from '@triekv/broker';
 import { note, type Output } from './output.js';
 
 /** Loads a data file through the broker: a progress bar on a terminal, then a summary, all on stderr. */
@@ -34,7 +34,7 @@ export async function loadFile(
   const started = performance.now();
   bar?.start(size, 0, { records: 0, rate: 0 });
   try {
-    const summary = await load(broker, counted(), {
+    const summary = await broker.load(counted(), {
       ...options,
       onProgress: (p) => {
         const seconds = (performance.now() - started) / 1000;

@@ -38,3 +38,26 @@ export {
 } from './commands.js';
 export { COMMANDS } from './table.js';
 export { NameIndex, utf8Text } from './bytes.js';
+export {
+  BEFORE_AUTH,
+  CONNECTION_HANDLERS,
+  NOT_INTEGER,
+  RespError,
+  SYNTAX,
+  sameSecret,
+  upper,
+  type RespSession,
+  type SessionContext,
+  type SessionHandler,
+} from './session.js';
+export { CursorError, decodeCursor, encodeCursor } from './cursor.js';
+export { globMatch, literalPrefix } from './glob.js';
+export {
+  JsonPathError,
+  evaluate as evaluateJsonPath,
+  jsonType,
+  parseJsonPath,
+  type JsonPath,
+  type Match as JsonPathMatch,
+  type Step as JsonPathStep,
+} from './json-path.js';

@@ -160,6 +160,24 @@ export class RespWriter {
     this.at = at;
   }
 
+  /** Bytes another writer wrote (in this writer's protocol), appended as they are. */
+  append(bytes: Buffer): void {
+    this.raw(bytes);
+  }
+
+  /**
+   * RESP3 attributes (`|n` and its pairs of bulk strings) for the reply that follows; nothing in RESP2,
+   * which has none (Redis drops them there too).
+   */
+  attributes(pairs: [string, string][]): void {
+    if (this.protocol !== 3 || pairs.length === 0) return;
+    this.header(0x7c, pairs.length);
+    for (const [name, value] of pairs) {
+      this.bulk(name);
+      this.bulk(value);
+    }
+  }
+
   /** An array header of `n` items (the items follow), or the null array for `null`. */
   array(n: number | null): void {
     if (n === null) this.ascii(this.protocol === 3 ? '_\r\n' : '*-1\r\n');

@@ -26,4 +26,6 @@ export {
   type Recovery,
 } from './persistence/data-dir.js';
 export { DataDirError } from './persistence/errors.js';
+export { execute as executeResp, respCommandNames, type RespContext } from './resp/commands.js';
+export { Counters } from './stats.js';
 export * as defaults from './defaults.js';

@@ -1,4 +1,4 @@
-import { repair, type Broker } from '@triekv/broker';
+import type { Broker } from '@triekv/broker';
 import { waitFor } from '@triekv/test-utils';
 import type { ChaosCluster, ChaosNode } from './cluster.js';
 import type { NemesisEvent, UnsafeWindow } from './history.js';
@@ -165,7 +165,7 @@ export class Nemesis {
     const timeout = this.options.healTimeoutMs ?? 20_000;
     const seenUp = (what: string): Promise<unknown> =>
       waitFor(
-        () => nodes.every((n) => brokers.every((b) => b.connections[n.index]?.up === true)),
+        () => nodes.every((n) => brokers.every((b) => b.cluster.connections[n.index]?.up === true)),
         `every broker to see ${names} up${what}`,
         timeout,
       );
@@ -177,9 +177,9 @@ export class Nemesis {
       timeout,
     );
     for (let pass = 1; ; pass++) {
-      const summary = await repair(brokers[0] as Broker);
+      const summary = await (brokers[0] as Broker).repair();
       const skipped = summary.warnings.filter((w) =>
-        nodes.some((n) => w.startsWith(`${brokers[0]?.connections[n.index]?.name} `)),
+        nodes.some((n) => w.startsWith(`${brokers[0]?.cluster.connections[n.index]?.name} `)),
       );
       if (skipped.length === 0) {
         this.note(`${names}: repaired (${summary.copied} copied)`);

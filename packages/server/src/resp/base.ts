@@ -1,66 +1,45 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HybridClock, Stats } from '@triekv/protocol';
 import { Float, type Value } from '@triekv/record';
-import { formatDouble, utf8Text, type CommandTable, type RespWriter } from '@triekv/resp';
+import {
+  NOT_INTEGER,
+  RespError,
+  formatDouble,
+  utf8Text,
+  type RespSession,
+  type RespWriter,
+  type SessionContext,
+} from '@triekv/resp';
+
+export { NOT_INTEGER, RespError, SYNTAX, sameSecret, upper, type RespSession } from '@triekv/resp';
 import type { Logger } from 'pino';
 import type { Counters } from '../stats.js';
 import { bytesLength, bytesStart } from '../packed.js';
 import type { Store } from '../store.js';
 
-/** One RESP connection's state, as the commands see and change it. */
-export interface RespSession {
-  readonly id: number;
-  readonly remote: string;
-  readonly createdAt: number;
-  name: string;
-  protocol: 2 | 3;
-  authenticated: boolean;
-  libName: string;
-  libVer: string;
-  lastCommand: string;
-  /** Close the connection once this reply is out (QUIT). */
-  quit(): void;
-}
-
 /** What the commands need from the server. */
-export interface RespContext {
+export interface RespContext extends SessionContext {
   store: Store;
   /** Stamps writes made over RESP, like a broker stamps its own. */
   clock: HybridClock;
   journal?: ((key: string, record: string) => void) | undefined;
-  table: CommandTable;
-  authToken: string | undefined;
   maxKeyLength: number;
   maxScan: number;
   counters: Counters;
   log: Logger;
   /** The RESP port, the native port and the server's name, for INFO. */
   ports: () => { resp: number; native: number };
-  name: string;
-  version: string;
   stats: () => Stats;
-  sessions: () => Iterable<RespSession>;
   persistence: () => { enabled: boolean; fsync?: string; logBytes?: number; compactions?: number };
 }
 
 /** The RESP command helpers shared by the string, key and JSON commands. */
 
-/** An error reply of its own prefix (`ERR`, `WRONGTYPE`, ...), thrown inside a command. */
-export class RespError extends Error {}
-
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
-export const NOT_INTEGER = 'ERR value is not an integer or out of range';
 export const NOT_FLOAT = 'ERR value is not a valid float';
-export const SYNTAX = 'ERR syntax error';
 export const INT64_MAX = 2n ** 63n - 1n;
 export const INT64_MIN = -(2n ** 63n);
 
 export type Handler = (ctx: RespContext, s: RespSession, args: Buffer[], w: RespWriter) => void;
-
-export function sameSecret(a: string, b: string): boolean {
-  const digest = (x: string): Buffer => createHash('sha256').update(x).digest();
-  return timingSafeEqual(digest(a), digest(b));
-}
 
 /** A key as the trie holds it: the client's bytes must be UTF-8 text. */
 export function keyOf(ctx: RespContext, bytes: Buffer): string {
@@ -174,7 +153,3 @@ export function incrBy(ctx: RespContext, key: string, by: bigint, w: RespWriter)
       : next,
   );
 }
-
-/** An argument in upper case (for options and subcommands). */
-export const upper = (b: Buffer | undefined): string =>
-  b === undefined ? '' : b.toString('latin1').toUpperCase();

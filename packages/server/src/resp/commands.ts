@@ -1,4 +1,4 @@
-import { NameIndex, type CommandSpec, type RespWriter } from '@triekv/resp';
+import { BEFORE_AUTH, NameIndex, type CommandSpec, type RespWriter } from '@triekv/resp';
 import { RespError, type Handler, type RespContext, type RespSession } from './base.js';
 import { CONNECTION_HANDLERS } from './connection-commands.js';
 import { JSON_HANDLERS } from './json-commands.js';
@@ -18,6 +18,11 @@ const HANDLERS: Record<string, Handler> = {
   ...JSON_HANDLERS,
   ...KV_HANDLERS,
 };
+
+/** The commands `execute` has a handler for, by their lower-case names. */
+export function respCommandNames(): string[] {
+  return Object.keys(HANDLERS);
+}
 
 /** What `execute` finds for a command name: its spec, handler and STATS counter, made once. */
 interface Entry {
@@ -43,9 +48,6 @@ function indexOf(ctx: RespContext): NameIndex<Entry> {
   }
   return index;
 }
-
-/** Commands a connection may send before it has authenticated. */
-const BEFORE_AUTH = new Set(['auth', 'hello', 'quit', 'reset']);
 
 /**
  * Runs one command: the table's arity check, authentication, then its handler, writing the reply

@@ -1,5 +1,4 @@
 import { formatJson, parseValue, ParseError, Float, type Doc, type Value } from '@triekv/record';
-import type { RespWriter } from '@triekv/resp';
 import {
   RespError,
   SYNTAX,
@@ -11,12 +10,13 @@ import {
 } from './base.js';
 import {
   JsonPathError,
-  evaluate,
+  evaluateJsonPath as evaluate,
   jsonType,
   parseJsonPath,
   type JsonPath,
-  type Match,
-} from './json-path.js';
+  type JsonPathMatch as Match,
+  type RespWriter,
+} from '@triekv/resp';
 
 /**
  * A RedisJSON subset over the same records the native protocol stores: documents are JSON objects,

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { CursorError, decodeCursor, encodeCursor, globMatch, literalPrefix } from '@triekv/resp';
 import type { Value } from '@triekv/record';
 import type { Store } from '../store.js';
 import {
@@ -12,7 +12,6 @@ import {
   writeValue,
   type Handler,
 } from './base.js';
-import { globMatch, literalPrefix } from './glob.js';
 
 /** Key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY, RENAME. */
 
@@ -21,26 +20,14 @@ function typeOf(value: Value): string {
   return stringOf(value) !== undefined ? 'string' : 'ReJSON-RL';
 }
 
-/**
- * SCAN's cursor: `0` to start and to say the scan is over, else the last key returned, as a decimal
- * number (its UTF-8 bytes after a 0x01 byte, read as one big-endian integer) that clients treat as an
- * opaque token and that redis-py can still parse as an int. Stateless and complete: the next call
- * returns the keys after that one, in order.
- */
-export function encodeCursor(key: string): string {
-  return BigInt(`0x01${Buffer.from(key, 'utf8').toString('hex')}`).toString(10);
-}
-
-export function decodeCursor(cursor: string): string | undefined {
-  if (cursor === '0') return undefined;
-  if (!/^[1-9][0-9]*$/.test(cursor)) throw new RespError('ERR invalid cursor');
-  if (cursor.length > 4096) throw new RespError('ERR invalid cursor');
-  let hex = BigInt(cursor).toString(16);
-  if (hex.length % 2 !== 0) hex = `0${hex}`;
-  if (!hex.startsWith('01')) throw new RespError('ERR invalid cursor');
-  const bytes = Buffer.from(hex.slice(2), 'hex');
-  if (!isUtf8(bytes)) throw new RespError('ERR invalid cursor');
-  return bytes.toString('utf8');
+/** The key a SCAN cursor resumes after (undefined for `0`), or `ERR invalid cursor`. */
+export function cursorKey(cursor: string): string | undefined {
+  try {
+    return decodeCursor(cursor);
+  } catch (error) {
+    if (error instanceof CursorError) throw new RespError('ERR invalid cursor');
+    throw error;
+  }
 }
 
 /** Live keys matching `pattern`, in order; the trie walks only the pattern's literal prefix. */
@@ -77,7 +64,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
     for (const key of keys) w.bulk(key);
   },
   scan: (ctx, _s, args, w) => {
-    const after = decodeCursor((args[1] as Buffer).toString('latin1'));
+    const after = cursorKey((args[1] as Buffer).toString('latin1'));
     let pattern = '*';
     let count = 10;
     let type: string | undefined;

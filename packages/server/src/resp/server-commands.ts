@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { R } from '@triekv/resp';
+import { R, globMatch } from '@triekv/resp';
 import { RespError, SYNTAX, deleteKey, upper, type Handler, type RespContext } from './base.js';
-import { globMatch } from './glob.js';
 import { matchingKeys } from './key-commands.js';
 
 /** Server commands: INFO, DBSIZE, TIME, CONFIG GET, FLUSHALL, FLUSHDB. */

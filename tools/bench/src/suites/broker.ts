@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Broker, load } from '@triekv/broker';
+import { Broker } from '@triekv/broker';
 import { writeDatasetFile } from '@triekv/datagen';
 import { SHAPE, fixtureKeys } from '../fixtures.js';
 import { formatRecord, parseRecord } from '@triekv/record';
@@ -46,7 +46,7 @@ export async function runBrokerBench(): Promise<void> {
   const results: Record<string, number> = {};
   try {
     await broker.start();
-    const summary = await load(broker, createReadStream(data));
+    const summary = await broker.load(createReadStream(data));
     if (summary.underReplicated !== 0 || summary.rejected.length !== 0)
       throw new Error('the load lost records');
     results.loadRecordsPerSecond = summary.records / summary.seconds;

@@ -1,0 +1,368 @@
+import {
+  DeleteRefusedError,
+  UnavailableError,
+  BrokerError,
+  run as runLine,
+  type Broker,
+  type ReadResult,
+} from '@triekv/broker';
+import { parsePath, parseRecord, type Value } from '@triekv/record';
+import {
+  BEFORE_AUTH,
+  CursorError,
+  NameIndex,
+  RespError,
+  RespWriter,
+  SYNTAX,
+  decodeCursor,
+  encodeCursor,
+  globMatch,
+  literalPrefix,
+  upper,
+  type CommandSpec,
+  type ParserLimits,
+  type RespSession,
+} from '@triekv/resp';
+import { Store, executeResp, type RespContext } from '@triekv/server';
+
+/** Counters of a gateway, for INFO. */
+export interface GatewayStats {
+  connectionsTotal: number;
+  commands: number;
+  errors: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Reads answered while k or more servers were down (the answer may be wrong). */
+  degradedReads: number;
+  /** Writes acknowledged by fewer than k replicas. */
+  underReplicated: number;
+  /** Deletes refused because a server that may hold the key is down. */
+  refusedDeletes: number;
+}
+
+/**
+ * What the gateway's commands work with. Commands on keys run the server's own RESP handlers (the
+ * same replies, errors and JSON paths as kv-server's port) over a scratch store holding what the
+ * cluster has of those keys; the writes they make there are then made on the cluster.
+ */
+export interface GatewayContext extends RespContext {
+  broker: Broker;
+  limits: ParserLimits;
+  preAuthMaxBytes: number;
+  /** Degraded reads answer `-DEGRADED ...` instead of a possibly wrong value. */
+  strictReads: boolean;
+  /** RESP3 replies to degraded reads carry the warning as an attribute (`|1`). */
+  degradedAttributes: boolean;
+  /** Keys asked of each server per page of KEYS, SCAN and DBSIZE. */
+  scanPage: number;
+  counts: GatewayStats;
+  /** The gateway's own commands (INFO, KEYS, SCAN, DBSIZE, DEL, KV.SCAN, KV.COMPUTE, ...). */
+  own: Record<string, OwnHandler>;
+}
+
+export type OwnHandler = (
+  ctx: GatewayContext,
+  s: RespSession,
+  args: Buffer[],
+  w: RespWriter,
+) => Promise<void> | void;
+
+/** How a command is run: by the gateway itself, over its keys' records, or with no keys at all. */
+type Route = 'own' | 'keys' | 'none';
+
+interface Entry {
+  name: string;
+  spec: CommandSpec;
+  route: Route;
+}
+
+/** The store commands without keys see: always empty. */
+const NO_KEYS = new Store();
+
+const INDEXES = new WeakMap<GatewayContext, NameIndex<Entry>>();
+
+function indexOf(ctx: GatewayContext): NameIndex<Entry> {
+  let index = INDEXES.get(ctx);
+  if (index === undefined) {
+    index = new NameIndex<Entry>();
+    for (const spec of ctx.table.all()) {
+      const route: Route =
+        ctx.own[spec.name] !== undefined ? 'own' : spec.firstKey > 0 ? 'keys' : 'none';
+      index.set(spec.name, { name: spec.name, spec, route });
+    }
+    INDEXES.set(ctx, index);
+  }
+  return index;
+}
+
+/** The keys a command names, by its spec's key positions (KV.PUT's is inside its record). */
+export function commandKeys(name: string, spec: CommandSpec, args: Buffer[]): string[] {
+  if (name === 'kv.query') return [String(parsePath((args[1] as Buffer).toString('utf8'))[0])];
+  const keys: string[] = [];
+  if (spec.firstKey <= 0) return keys;
+  const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+  for (let i = spec.firstKey; i <= last && i < args.length; i += Math.max(1, spec.step))
+    keys.push((args[i] as Buffer).toString('utf8'));
+  return keys;
+}
+
+/** The warning of the first degraded read among `reads`, or undefined. */
+function degradation(reads: ReadResult[]): string | undefined {
+  for (const r of reads) if (r.warnings.length > 0) return r.warnings.join('; ');
+  return undefined;
+}
+
+/** A broker failure as a RESP error: refused deletes and unreachable replicas say UNAVAILABLE. */
+export function clusterError(error: unknown): RespError {
+  if (error instanceof DeleteRefusedError)
+    return new RespError(`UNAVAILABLE ${error.message.replace(/; nothing was deleted$/, '')}`);
+  if (error instanceof UnavailableError) return new RespError(`UNAVAILABLE ${error.message}`);
+  if (error instanceof BrokerError) return new RespError(`ERR ${error.message}`);
+  if (error instanceof RespError) return error;
+  throw error;
+}
+
+/** Flags a degraded read: counted, logged, an error under `strictReads`, else a RESP3 attribute. */
+function degraded(ctx: GatewayContext, w: RespWriter, warning: string, what: string): void {
+  ctx.counts.degradedReads++;
+  ctx.log.warn({ warning, command: what }, 'degraded read');
+  if (ctx.strictReads) throw new RespError(`DEGRADED ${warning}`);
+  if (ctx.degradedAttributes) w.attributes([['warning', warning]]);
+}
+
+/**
+ * A command on keys: reads what the cluster holds of them (newest version, with read repair), runs
+ * kv-server's handler over a scratch store of those records, then writes what it changed to the
+ * cluster (k replicas each, versioned by the gateway's clock) before the reply goes out. Not atomic
+ * across replicas: two gateways incrementing one key at once can lose an increment.
+ */
+async function onKeys(
+  ctx: GatewayContext,
+  s: RespSession,
+  entry: Entry,
+  args: Buffer[],
+  w: RespWriter,
+): Promise<void> {
+  const { broker } = ctx;
+  // KV.PUT replaces its record whole: nothing to read first.
+  const keys =
+    entry.name === 'kv.put' ? [] : [...new Set(commandKeys(entry.name, entry.spec, args))];
+  const reads = await Promise.all(keys.map((key) => broker.get(key)));
+  const scratch = new Store();
+  reads.forEach((r, i) => {
+    if (r.found && r.version !== undefined)
+      scratch.put(keys[i] as string, r.value as Value, r.version);
+  });
+  const written = new Set<string>();
+  const reply = new RespWriter(s.protocol);
+  ctx.store = scratch;
+  ctx.journal = (key) => written.add(key);
+  try {
+    executeResp(ctx, s, args, reply);
+  } finally {
+    ctx.journal = undefined;
+  }
+  // A HELLO inside is not possible here (no keys); the reply's protocol is the session's.
+  const writes = [...written].map(async (key) => {
+    const value = scratch.value(key);
+    if (value === undefined) return broker.delete(key);
+    const result = await broker.put(key, value);
+    if (result.replicas < broker.k) ctx.counts.underReplicated++;
+    return result;
+  });
+  try {
+    await Promise.all(writes);
+  } catch (error) {
+    throw clusterError(error);
+  }
+  const warning = degradation(reads);
+  if (warning !== undefined) degraded(ctx, w, warning, entry.name);
+  w.append(reply.take());
+}
+
+/**
+ * Runs one command: the table's arity check and authentication, then its route; an error reply when
+ * it fails. Resolves once its reply is in `w`.
+ */
+export async function execute(
+  ctx: GatewayContext,
+  s: RespSession,
+  args: Buffer[],
+  w: RespWriter,
+): Promise<void> {
+  ctx.counts.commands++;
+  const entry = indexOf(ctx).get(args[0] as Buffer);
+  try {
+    if (entry === undefined || entry.route === 'none') {
+      // Connection and server commands (and unknown ones) as kv-server answers them, over no keys.
+      ctx.store = NO_KEYS;
+      executeResp(ctx, s, args, w);
+      return;
+    }
+    s.lastCommand = entry.name;
+    if (!s.authenticated && !BEFORE_AUTH.has(entry.name))
+      throw new RespError('NOAUTH Authentication required.');
+    const arity = ctx.table.arityError(entry.spec, args.length);
+    if (arity !== undefined) throw new RespError(arity);
+    if (entry.route === 'own') await (ctx.own[entry.name] as OwnHandler)(ctx, s, args, w);
+    else await onKeys(ctx, s, entry, args, w);
+  } catch (error) {
+    ctx.counts.errors++;
+    if (error instanceof RespError) return w.error(error.message);
+    if (error instanceof BrokerError) return w.error(clusterError(error).message);
+    ctx.log.error({ err: error, command: entry?.name }, 'gateway command failed');
+    w.error('ERR internal error (see the gateway log)');
+  }
+}
+
+/** The key a SCAN cursor resumes after (undefined for `0`), or `ERR invalid cursor`. */
+export function cursorKey(cursor: string): string | undefined {
+  try {
+    return decodeCursor(cursor);
+  } catch (error) {
+    if (error instanceof CursorError) throw new RespError('ERR invalid cursor');
+    throw error;
+  }
+}
+
+/** A whole number argument of at least `min`. */
+function count(arg: Buffer | undefined, min = 1): number {
+  const text = arg?.toString('latin1') ?? '';
+  if (!/^[0-9]{1,15}$/.test(text) || Number(text) < min)
+    throw new RespError('ERR value is not an integer or out of range');
+  return Number(text);
+}
+
+/** Every live key of the cluster matching `pattern`, page by page (the prefix walked only). */
+async function* clusterKeys(ctx: GatewayContext, pattern: string): AsyncGenerator<string> {
+  const prefix = literalPrefix(pattern);
+  const exact = prefix === pattern;
+  let after: string | undefined;
+  for (;;) {
+    const page = await ctx.broker.scan(prefix, ctx.scanPage, after === undefined ? {} : { after });
+    for (const key of page.keys) if (exact ? key === prefix : globMatch(pattern, key)) yield key;
+    if (page.cursor === undefined) return;
+    after = page.cursor;
+  }
+}
+
+/** The type TYPE reports of a value: `string` for bytes and numbers, `ReJSON-RL` for documents and lists. */
+function typeOf(value: Value): string {
+  return value instanceof Map || Array.isArray(value) ? 'ReJSON-RL' : 'string';
+}
+
+/** The gateway's own commands: those over the whole key space, and those a broker answers itself. */
+export const OWN_HANDLERS: Record<string, OwnHandler> = {
+  del: async (ctx, _s, args, w) => {
+    // Every key is deleted through the broker, which refuses when a server that may hold it is down:
+    // nothing is read first, so a key only a down server holds is refused too.
+    const keys = [...new Set(args.slice(1).map((a) => a.toString('utf8')))];
+    // All or nothing: refused before anything is deleted when any key may be on a down server.
+    const blockers = new Set(keys.flatMap((key) => ctx.broker.deleteBlockers(key)));
+    if (blockers.size > 0) {
+      ctx.counts.refusedDeletes++;
+      throw clusterError(new DeleteRefusedError([...blockers]));
+    }
+    try {
+      const results = await Promise.all(keys.map((key) => ctx.broker.delete(key)));
+      w.integer(results.filter((r) => r.found === true).length);
+    } catch (error) {
+      if (error instanceof DeleteRefusedError) ctx.counts.refusedDeletes++;
+      throw clusterError(error);
+    }
+  },
+  dbsize: async (ctx, _s, _args, w) => {
+    let n = 0;
+    for await (const _key of clusterKeys(ctx, '*')) n++;
+    w.integer(n);
+  },
+  keys: async (ctx, _s, args, w) => {
+    const keys: string[] = [];
+    for await (const key of clusterKeys(ctx, (args[1] as Buffer).toString('utf8'))) keys.push(key);
+    w.array(keys.length);
+    for (const key of keys) w.bulk(key);
+  },
+  scan: async (ctx, _s, args, w) => {
+    const after = cursorKey((args[1] as Buffer).toString('latin1'));
+    let pattern = '*';
+    let examined = 10;
+    let type: string | undefined;
+    for (let i = 2; i < args.length; i += 2) {
+      const option = upper(args[i]);
+      const value = args[i + 1];
+      if (value === undefined) throw new RespError(SYNTAX);
+      if (option === 'MATCH') pattern = value.toString('utf8');
+      else if (option === 'COUNT') examined = count(value);
+      else if (option === 'TYPE') type = value.toString('utf8').toLowerCase();
+      else throw new RespError(SYNTAX);
+    }
+    const page = await ctx.broker.scan(
+      literalPrefix(pattern),
+      Math.min(examined, ctx.scanPage),
+      after === undefined ? {} : { after },
+    );
+    let keys = page.keys.filter((key) => globMatch(pattern, key));
+    if (type !== undefined) {
+      const reads = await Promise.all(keys.map((key) => ctx.broker.get(key)));
+      keys = keys.filter((_, i) => {
+        const r = reads[i] as ReadResult;
+        return r.found && typeOf(r.value as Value).toLowerCase() === type;
+      });
+    }
+    w.array(2);
+    w.bulk(page.cursor === undefined ? '0' : encodeCursor(page.cursor));
+    w.array(keys.length);
+    for (const key of keys) w.bulk(key);
+  },
+  randomkey: async (ctx, _s, _args, w) => {
+    // A key after a random point of the key space (wrapping round): every key can come out.
+    const start = String.fromCharCode(Math.floor(Math.random() * 128));
+    const page = await ctx.broker.scan('', 1, { after: start });
+    const key = page.keys[0] ?? (await ctx.broker.scan('', 1)).keys[0];
+    w.bulk(key ?? null);
+  },
+  'kv.scan': async (ctx, _s, args, w) => {
+    const prefix = args[1]?.toString('utf8') ?? '';
+    const limit = args[2] === undefined ? 1000 : count(args[2]);
+    if (args.length > 3) throw new RespError(SYNTAX);
+    const keys: string[] = [];
+    let after: string | undefined;
+    while (keys.length < limit) {
+      const page = await ctx.broker.scan(
+        prefix,
+        Math.min(limit - keys.length, ctx.scanPage),
+        after === undefined ? {} : { after },
+      );
+      keys.push(...page.keys);
+      if (page.cursor === undefined) break;
+      after = page.cursor;
+    }
+    w.array(keys.length);
+    for (const key of keys) w.bulk(key);
+  },
+  'kv.compute': async (ctx, _s, args, w) => {
+    const text = args
+      .slice(1)
+      .map((a) => a.toString('utf8'))
+      .join(' ');
+    const result = await runLine(ctx.broker, `COMPUTE ${text}`);
+    if (!result.ok) throw new RespError(`ERR ${result.lines.join(' ')}`);
+    if (result.warnings.length > 0) degraded(ctx, w, result.warnings.join('; '), 'kv.compute');
+    w.bulk(result.lines.join('\n'));
+  },
+  'kv.put': async (ctx, s, args, w) => {
+    // The record is checked here, so that a malformed one is refused before anything is written.
+    try {
+      parseRecord(
+        args
+          .slice(1)
+          .map((a) => a.toString('utf8'))
+          .join(' '),
+      );
+    } catch (error) {
+      throw new RespError(`ERR ${(error as Error).message}`);
+    }
+    const entry = indexOf(ctx).get(args[0] as Buffer) as Entry;
+    await onKeys(ctx, s, entry, args, w);
+  },
+};
