@@ -2,36 +2,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { Broker } from '@triekv/broker';
 import { parseValue, valuesEqual } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
-import { startServer, startServerProcess } from '@triekv/test-utils';
+import { rawExchange, startServer, startServerProcess } from '@triekv/test-utils';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 
-/** Sends raw bytes to a port and collects what comes back until the server closes (or `ms` pass). */
-function raw(
-  port: number,
-  bytes: Buffer | string,
-  ms = 2000,
-): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve({ text, closed: false });
-    }, ms);
-    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ text, closed: true });
-    });
-    socket.write(bytes);
-  });
-}
+const raw = rawExchange;
 
 describe('kv-server over RESP', () => {
   let server: KvServer;

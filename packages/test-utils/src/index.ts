@@ -21,6 +21,7 @@ export {
   type SpawnOptions,
 } from './servers.js';
 export { waitFor } from './wait-for.js';
+export { rawExchange } from './raw-exchange.js';
 export { startMuteServer, type MuteServer } from './mute-server.js';
 export { seededRandom } from './random.js';
 export { runBin, type BinRun } from './run-bin.js';

@@ -8,10 +8,18 @@ import { SHAPE, fixtureKeys } from '../fixtures.js';
 import { formatRecord, parseRecord } from '@triekv/record';
 import { startServerProcess } from '@triekv/test-utils';
 import { printTable, writeResults } from '../report.js';
+import { createGateway } from '@triekv/gateway';
 import { loadRedis, startRedis } from './server.js';
+import { benchmark, hasRedisBenchmark } from './resp.js';
 
 const RECORDS = Number(process.env.TRIEKV_BENCH_RECORDS ?? 200_000);
 const READS = 50_000;
+/** Requests per redis-benchmark test through the gateway (and against redis-server). */
+const GATEWAY_REQUESTS = Number(process.env.TRIEKV_BENCH_GATEWAY_REQUESTS ?? 50_000);
+const GATEWAY_LOADS: [string, string[]][] = [
+  ['-c 50', []],
+  ['-c 50 -P 16', ['-P', '16']],
+];
 
 /** Runs `ops` calls of `op`, `depth` at a time; returns ops/s. */
 async function opsPerSecond(
@@ -64,6 +72,24 @@ export async function runBrokerBench(): Promise<void> {
       results[`get${depth}`] = await opsPerSecond(READS, depth, (i) => broker.get(firstKey(i)[0]));
       results[`query${depth}`] = await opsPerSecond(READS, depth, (i) => broker.query(firstKey(i)));
     }
+    // The service mode: redis-benchmark through one gateway over the same cluster.
+    if (hasRedisBenchmark()) {
+      const gateway = createGateway({ broker, port: 0 });
+      await gateway.listen();
+      try {
+        for (const [shape, extra] of GATEWAY_LOADS) {
+          const rates = await benchmark(gateway.address().port, extra, 'set,get', GATEWAY_REQUESTS);
+          results[`gatewaySet ${shape}`] = rates.get('SET') ?? 0;
+          results[`gatewayGet ${shape}`] = rates.get('GET') ?? 0;
+        }
+      } finally {
+        await gateway.close();
+      }
+    } else {
+      console.error(
+        'broker: redis-benchmark not found on PATH; skipping the gateway rows (install the Debian package redis-tools)',
+      );
+    }
   } finally {
     await broker.close();
     for (const s of servers) s.kill('SIGTERM');
@@ -104,6 +130,12 @@ export async function runBrokerBench(): Promise<void> {
           client.get(`key${(i % 2000) + 1}`),
         );
       }
+      if (hasRedisBenchmark())
+        for (const [shape, extra] of GATEWAY_LOADS) {
+          const rates = await benchmark(redis.port, extra, 'set,get', GATEWAY_REQUESTS);
+          results[`redisSet ${shape}`] = rates.get('SET') ?? 0;
+          results[`redisGet ${shape}`] = rates.get('GET') ?? 0;
+        }
     } finally {
       await client.quit();
       redis.child.kill('SIGTERM');
@@ -132,6 +164,22 @@ export async function runBrokerBench(): Promise<void> {
       '',
     ]);
     rows.push([`QUERY, ${depth} in flight`, results[`query${depth}`]!, '', '', '', '']);
+  }
+  for (const [shape] of GATEWAY_LOADS) {
+    for (const test of ['Set', 'Get']) {
+      const ours = results[`gateway${test} ${shape}`];
+      if (ours === undefined) continue;
+      const base = results[`redis${test} ${shape}`];
+      const target = test === 'Get' && shape === '-c 50' ? 0.5 : undefined;
+      rows.push([
+        `gateway ${test.toUpperCase()} (redis-benchmark ${shape})`,
+        ours,
+        base ?? 'skipped',
+        ratio(ours, base),
+        target === undefined ? '' : `>= ${target}x`,
+        target === undefined || base === undefined ? '' : ours / base >= target ? 'yes' : 'NO',
+      ]);
+    }
   }
   printTable(
     `Broker: ${RECORDS.toLocaleString('en-US')} generated records (-d 3 -m 5 -l 8), k=2 on 3 kv-servers; baseline: one redis-server (SET/GET of the record text via ioredis)`,

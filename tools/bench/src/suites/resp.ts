@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { startServerProcess } from '@triekv/test-utils';
 import { printTable, writeResults } from '../report.js';
 import { startRedis } from './server.js';
@@ -7,33 +7,50 @@ const REQUESTS = Number(process.env.TRIEKV_BENCH_RESP_REQUESTS ?? 200_000);
 const ROUNDS = 2;
 const TESTS = ['SET', 'GET', 'INCR', 'MSET'];
 
-/** Requests per second of each test in one redis-benchmark run (its CSV output). */
-function benchmark(port: number, extra: string[]): Map<string, number> {
-  const run = spawnSync(
-    'redis-benchmark',
-    [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-t',
-      'set,get,incr,mset',
-      '-c',
-      '50',
-      '-n',
-      String(REQUESTS),
-      '--csv',
-      ...extra,
-    ],
-    { encoding: 'utf8', timeout: 600_000 },
-  );
-  if (run.status !== 0) throw new Error(`redis-benchmark failed: ${run.stderr}`);
+/** Whether redis-benchmark (Debian package redis-tools) is on PATH. */
+export function hasRedisBenchmark(): boolean {
+  return spawnSync('redis-benchmark', ['--version']).error === undefined;
+}
+
+/**
+ * Requests per second of each test in one redis-benchmark run (its CSV output). Asynchronous, so that
+ * a server in this process (the gateway) goes on answering while it runs.
+ */
+export async function benchmark(
+  port: number,
+  extra: string[],
+  tests = 'set,get,incr,mset',
+  requests = REQUESTS,
+): Promise<Map<string, number>> {
+  const args = [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-t',
+    tests,
+    '-c',
+    '50',
+    '-n',
+    String(requests),
+    '--csv',
+    ...extra,
+  ];
+  const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`redis-benchmark ${args.join(' ')} failed (${code}): ${stderr}`);
   const rates = new Map<string, number>();
-  for (const line of run.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     const cells = line.split(',').map((c) => c.replace(/"/g, ''));
     const name = (cells[0] ?? '').split(' ')[0] ?? '';
     const rps = Number(cells[1]);
-    if (TESTS.includes(name) && Number.isFinite(rps)) rates.set(name, rps);
+    if (Number.isFinite(rps) && name !== '') rates.set(name, rps);
   }
   return rates;
 }
@@ -44,7 +61,7 @@ function benchmark(port: number, extra: string[]): Map<string, number> {
  * pipeline of 16.
  */
 export async function runRespBench(): Promise<void> {
-  if (spawnSync('redis-benchmark', ['--version']).error !== undefined) {
+  if (!hasRedisBenchmark()) {
     console.log('resp: skipped: redis-benchmark is not on PATH (Debian package redis-tools)');
     return;
   }
@@ -65,7 +82,7 @@ export async function runRespBench(): Promise<void> {
   try {
     // Both servers take one untimed pass first: V8 compiles kv-server's hot paths in its first
     // hundred thousand commands or so, which a long-running server has long done.
-    for (const port of [server.respPort as number, redis.port]) benchmark(port, ['-P', '16']);
+    for (const port of [server.respPort as number, redis.port]) await benchmark(port, ['-P', '16']);
     for (const [shape, extra, target] of [
       ['-c 50', [], 0.8],
       ['-c 50 -P 16', ['-P', '16'], 0.5],
@@ -73,8 +90,8 @@ export async function runRespBench(): Promise<void> {
       const ours: Map<string, number>[] = [];
       const theirs: Map<string, number>[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        ours.push(benchmark(server.respPort as number, [...extra]));
-        theirs.push(benchmark(redis.port, [...extra]));
+        ours.push(await benchmark(server.respPort as number, [...extra]));
+        theirs.push(await benchmark(redis.port, [...extra]));
         console.error(`resp: ${shape} round ${round + 1} of ${ROUNDS} done`);
       }
       // The best of the rounds on each side: the machine's noise only ever slows a run down.
