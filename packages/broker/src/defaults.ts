@@ -30,3 +30,6 @@ export const DEFAULT_REPAIR_PAGE = 1_000;
 export const DEFAULT_SCAN_LIMIT = 1_000;
 /** How far ahead of the broker's clock a version read may be and still be taken into it, ms. */
 export const DEFAULT_MAX_CLOCK_DRIFT_MS = 60_000;
+
+/** Commands of a script (kv-broker's stdin) in flight at once. */
+export const DEFAULT_SCRIPT_WINDOW = 64;

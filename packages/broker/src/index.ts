@@ -36,6 +36,7 @@ export {
 export { parseServerFile, readServerFile, type ServerAddress } from './server-file.js';
 export { HybridClock } from '@triekv/protocol';
 export { hash32, rendezvousOrder } from './rendezvous.js';
+export { runScript, type ScriptOptions } from './script.js';
 export { load, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
 export { repair, type RepairSummary } from './repair.js';
 export {

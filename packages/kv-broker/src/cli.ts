@@ -21,12 +21,13 @@ import {
   type Angles,
   readServerFile,
   run as runCommand,
+  runScript,
   type Placement,
 } from '@triekv/broker';
 import { createGateway } from '@triekv/gateway';
 import pino, { type Logger } from 'pino';
 import { loadFile, reportLoad } from './load-file.js';
-import { Notices, note, writeResult, type Output } from './output.js';
+import { BatchedStdout, Notices, note, writeResult, type Output } from './output.js';
 import { shell } from './shell.js';
 
 interface Flags {
@@ -47,6 +48,7 @@ interface Flags {
   style: Style;
   angles: Angles;
   respPort?: number;
+  window: number;
   respAddress: string;
   respAuthToken?: string;
   strictReads: boolean;
@@ -139,6 +141,12 @@ function program(version: string): Command {
       new Option('--auth-token <token>', 'token for servers that require one').env(
         'TRIEKV_AUTH_TOKEN',
       ),
+    )
+    .option(
+      '--window <n>',
+      'commands read from stdin that run at once (results still print in input order; commands on one key run in order)',
+      wholeNumber('window', { min: 1 }),
+      defaults.DEFAULT_SCRIPT_WINDOW,
     )
     .option(
       '--resp-port <port>',
@@ -331,13 +339,19 @@ export async function run(argv: string[]): Promise<number> {
       // At a terminal a failed command is an answer, not a failure of the session: exit 0.
       await shell(broker, out, notices, { style: flags.style });
     } else {
-      for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-        if (line.trim().length === 0 || line.trimStart().startsWith('#')) continue;
-        const result = await runCommand(broker, line, { style: flags.style });
-        if (result.exit === true) break;
-        if (!result.ok) failed = true;
-        writeResult(result, out);
-      }
+      // Many commands in flight, results in input order; commands on one key keep their order.
+      const stdout = new BatchedStdout();
+      const script = await runScript(
+        broker,
+        createInterface({ input: process.stdin, crlfDelay: Infinity }),
+        (result) => {
+          writeResult(result, out, stdout.write);
+          return stdout.ready();
+        },
+        { style: flags.style, window: flags.window },
+      );
+      stdout.flush();
+      if (script.failed) failed = true;
     }
     return failed ? 1 : 0;
   } catch (error) {

@@ -8,18 +8,62 @@ export interface Output {
   color: boolean;
 }
 
+/** Where result text goes: stdout, one write each (the shell), or a `BatchedStdout` (scripts). */
+export type Sink = (text: string) => void;
+
+const stdoutSink: Sink = (text) => process.stdout.write(text);
+
 /** Writes one command's result. */
-export function writeResult(result: CommandResult, out: Output): void {
+export function writeResult(result: CommandResult, out: Output, write: Sink = stdoutSink): void {
   if (out.json) {
-    process.stdout.write(`${toJsonLine(result)}\n`);
+    write(`${toJsonLine(result)}\n`);
     return;
   }
   for (const warning of result.warnings) note(`WARNING: ${warning}`, out, 'warn');
   for (const line of result.lines) {
-    if (!out.color) process.stdout.write(`${line}\n`);
-    else if (!result.ok) process.stdout.write(`${pc.red(line)}\n`);
-    else if (line === 'NOT FOUND' || line === '(none)') process.stdout.write(`${pc.dim(line)}\n`);
-    else process.stdout.write(`${line}\n`);
+    if (!out.color) write(`${line}\n`);
+    else if (!result.ok) write(`${pc.red(line)}\n`);
+    else if (line === 'NOT FOUND' || line === '(none)') write(`${pc.dim(line)}\n`);
+    else write(`${line}\n`);
+  }
+}
+
+/**
+ * Result text of many commands gathered into few stdout writes: flushed once the event loop has
+ * nothing else to do, or at 64 KiB. `ready()` waits while stdout is slower than the results (a pipe
+ * into `less`), so a script never runs ahead of what can be printed.
+ */
+export class BatchedStdout {
+  private text = '';
+  private scheduled = false;
+  private drained: Promise<void> | undefined;
+
+  readonly write: Sink = (text) => {
+    this.text += text;
+    if (this.text.length >= 64 * 1024) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  };
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.text.length === 0) return;
+    const text = this.text;
+    this.text = '';
+    if (!process.stdout.write(text) && this.drained === undefined)
+      this.drained = new Promise((resolve) =>
+        process.stdout.once('drain', () => {
+          this.drained = undefined;
+          resolve();
+        }),
+      );
+  }
+
+  /** Resolves at once, or when stdout has taken what it was given. */
+  ready(): Promise<void> | undefined {
+    return this.drained;
   }
 }
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { benchmark, hasRedisBenchmark } from './resp.js';
 
 const RECORDS = Number(process.env.TRIEKV_BENCH_RECORDS ?? 200_000);
 const READS = 50_000;
+/** GET lines piped into kv-broker (and into redis-cli). */
+const SCRIPT_LINES = 50_000;
 /** Requests per redis-benchmark test through the gateway (and against redis-server). */
 const GATEWAY_REQUESTS = Number(process.env.TRIEKV_BENCH_GATEWAY_REQUESTS ?? 50_000);
 const GATEWAY_LOADS: [string, string[]][] = [
@@ -35,6 +38,21 @@ async function opsPerSecond(
     }),
   );
   return ops / ((performance.now() - start) / 1000);
+}
+
+/** Seconds `command args < input` takes to run to its end, its output counted and dropped. */
+async function pipedSeconds(command: string, args: string[], input: string): Promise<number> {
+  const start = performance.now();
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  let lines = 0;
+  child.stdout.on('data', (c: Buffer) => {
+    for (const byte of c) if (byte === 0x0a) lines++;
+  });
+  createReadStream(input).pipe(child.stdin);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0 || lines < SCRIPT_LINES)
+    throw new Error(`${command} exited ${code} after ${lines} of ${SCRIPT_LINES} lines`);
+  return (performance.now() - start) / 1000;
 }
 
 /** `npm run bench -- broker`: load 200k records with k=2 onto 3 servers; reads through the broker. */
@@ -72,6 +90,28 @@ export async function runBrokerBench(): Promise<void> {
       results[`get${depth}`] = await opsPerSecond(READS, depth, (i) => broker.get(firstKey(i)[0]));
       results[`query${depth}`] = await opsPerSecond(READS, depth, (i) => broker.query(firstKey(i)));
     }
+    // Scripted use: GET lines piped into kv-broker, which keeps many in flight.
+    const script = join(dir, 'gets.txt');
+    const serverFile = join(dir, 'servers.txt');
+    writeFileSync(serverFile, servers.map((s) => `127.0.0.1 ${s.port}\n`).join(''));
+    const out = createWriteStream(script);
+    for (let i = 0; i < SCRIPT_LINES; i++) out.write(`GET ${firstKey(i)[0]}\n`);
+    await new Promise((resolve) => out.end(resolve));
+    const kvBroker = join(
+      __dirname,
+      '..',
+      '..',
+      '..',
+      '..',
+      'packages',
+      'kv-broker',
+      'bin',
+      'kv-broker.js',
+    );
+    results.scriptLinesPerSecond =
+      SCRIPT_LINES /
+      (await pipedSeconds(process.execPath, [kvBroker, '-s', serverFile, '-k', '2'], script));
+
     // The service mode: redis-benchmark through one gateway over the same cluster.
     if (hasRedisBenchmark()) {
       const gateway = createGateway({ broker, port: 0 });
@@ -130,6 +170,17 @@ export async function runBrokerBench(): Promise<void> {
           client.get(`key${(i % 2000) + 1}`),
         );
       }
+      const redisScript = join(dir, 'redis-gets.txt');
+      writeFileSync(
+        redisScript,
+        Array.from({ length: SCRIPT_LINES }, (_, i) => `GET key${(i % 2000) + 1}\n`).join(''),
+      );
+      try {
+        results.redisCliLinesPerSecond =
+          SCRIPT_LINES / (await pipedSeconds('redis-cli', ['-p', String(redis.port)], redisScript));
+      } catch (error) {
+        console.error(`broker: skipping the redis-cli row: ${(error as Error).message}`);
+      }
       if (hasRedisBenchmark())
         for (const [shape, extra] of GATEWAY_LOADS) {
           const rates = await benchmark(redis.port, extra, 'set,get', GATEWAY_REQUESTS);
@@ -155,16 +206,30 @@ export async function runBrokerBench(): Promise<void> {
   ]);
   rows.push(['load, replica writes/s', results.loadReplicaWritesPerSecond, '', '', '', '']);
   for (const depth of [1, 64]) {
+    const ours = results[`get${depth}`]!;
+    const base = results[`redisGet${depth}`];
     rows.push([
       `GET, ${depth} in flight`,
-      results[`get${depth}`]!,
-      results[`redisGet${depth}`] ?? 'skipped',
-      ratio(results[`get${depth}`], results[`redisGet${depth}`]),
-      '',
-      '',
+      ours,
+      base ?? 'skipped',
+      ratio(ours, base),
+      '>= 0.5x',
+      base === undefined ? '' : ours / base >= 0.5 ? 'yes' : 'NO',
     ]);
     rows.push([`QUERY, ${depth} in flight`, results[`query${depth}`]!, '', '', '', '']);
   }
+  rows.push([
+    `${SCRIPT_LINES.toLocaleString('en-US')} GET lines piped in, lines/s (vs redis-cli)`,
+    results.scriptLinesPerSecond ?? 0,
+    results.redisCliLinesPerSecond ?? 'skipped',
+    ratio(results.scriptLinesPerSecond, results.redisCliLinesPerSecond),
+    '>= 1.5x',
+    results.redisCliLinesPerSecond === undefined
+      ? ''
+      : (results.scriptLinesPerSecond ?? 0) / results.redisCliLinesPerSecond >= 1.5
+        ? 'yes'
+        : 'NO',
+  ]);
   for (const [shape] of GATEWAY_LOADS) {
     for (const test of ['Set', 'Get']) {
       const ours = results[`gateway${test} ${shape}`];
