@@ -279,10 +279,11 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
       signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
     this.pending.set(id, waiter);
-    // Requests made in the same tick go out in one write (writev) instead of a system call each.
+    // Requests made in the same turn of the event loop (every reply that arrived, every client command
+    // read) go out in one write (writev) instead of a system call each.
     if (!socket.writableCorked) {
       socket.cork();
-      process.nextTick(uncork, socket);
+      setImmediate(uncork, socket);
     }
     socket.write(frame);
     return reply;
