@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '@triekv/broker';
 import { parseValue } from '@triekv/record';
-import { rawExchange, startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
+import {
+  rawExchange,
+  runBin,
+  startServerProcess,
+  waitFor,
+  type ServerProcess,
+} from '@triekv/test-utils';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 
@@ -276,6 +282,33 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
     clients.push(good);
     await good.connect();
     expect(await good.get('k')).toBe('v');
+  });
+
+  it('refuses -c with --resp-port before connecting, and a port it cannot have', async () => {
+    const both = await runBin('kv-broker', [
+      '-s',
+      serverFile,
+      '-k',
+      '2',
+      '--resp-port',
+      '0',
+      '-c',
+      'GET a',
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('kv-broker: error: -c cannot be used with --resp-port\n');
+    const taken = await runBin('kv-broker', [
+      '-s',
+      serverFile,
+      '-k',
+      '2',
+      '--resp-port',
+      String((servers[0] as ServerProcess).port),
+      '--log-level',
+      'silent',
+    ]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/kv-broker: error: 127\.0\.0\.1:\d+ is already in use/);
   });
 
   it('SIGTERM answers the commands it has read, in order, then exits 0', async () => {

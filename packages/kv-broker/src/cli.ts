@@ -239,6 +239,10 @@ export async function run(argv: string[]): Promise<number> {
   const notices = new Notices(errOut);
 
   // Inputs are checked before connecting: a typo costs no connection attempts.
+  if (flags.respPort !== undefined && flags.command.length > 0) {
+    note('kv-broker: error: -c cannot be used with --resp-port', errOut, 'error');
+    return EXIT_USAGE;
+  }
   if (flags.input !== undefined) {
     const reason = await unusableInput(flags.input);
     if (reason !== undefined) {
@@ -320,13 +324,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
-    if (service) {
-      if (flags.command.length > 0) {
-        note('kv-broker: error: -c cannot be used with --resp-port', errOut, 'error');
-        return EXIT_USAGE;
-      }
-      return await serve(broker, flags, logger);
-    }
+    if (service) return await serve(broker, flags, logger);
     let failed = false;
     if (flags.command.length > 0) {
       for (const line of flags.command) {
