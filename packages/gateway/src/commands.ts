@@ -106,6 +106,20 @@ export function commandKeys(name: string, spec: CommandSpec, args: Buffer[]): st
   return keys;
 }
 
+/**
+ * Whether a command replaces its records whole whatever they hold, so nothing need be read first:
+ * SET without options, MSET, KV.PUT, and JSON.SET at the root without NX or XX.
+ */
+function blindWrite(name: string, args: Buffer[]): boolean {
+  if (name === 'set') return args.length === 3;
+  if (name === 'mset' || name === 'kv.put') return true;
+  if (name === 'json.set') {
+    const path = args[2]?.toString('latin1');
+    return args.length === 4 && (path === '$' || path === '.');
+  }
+  return false;
+}
+
 /** The warning of the first degraded read among `reads`, or undefined. */
 function degradation(reads: ReadResult[]): string | undefined {
   for (const r of reads) if (r.warnings.length > 0) return r.warnings.join('; ');
@@ -144,9 +158,9 @@ async function onKeys(
   w: RespWriter,
 ): Promise<void> {
   const { broker } = ctx;
-  // KV.PUT replaces its record whole: nothing to read first.
-  const keys =
-    entry.name === 'kv.put' ? [] : [...new Set(commandKeys(entry.name, entry.spec, args))];
+  const keys = blindWrite(entry.name, args)
+    ? []
+    : [...new Set(commandKeys(entry.name, entry.spec, args))];
   const reads = await Promise.all(keys.map((key) => broker.get(key)));
   // The commonest command, answered from the read itself when it found bytes or nothing.
   if (entry.name === 'get') {
