@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,6 +282,41 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
     clients.push(good);
     await good.connect();
     expect(await good.get('k')).toBe('v');
+  });
+
+  it('serves a Python program with redis-py, when /usr/bin/python3 has it', async () => {
+    if (spawnSync('/usr/bin/python3', ['-c', 'import redis']).status !== 0) {
+      console.warn(
+        'skipping the redis-py gateway test: /usr/bin/python3 cannot import redis (Debian package python3-redis)',
+      );
+      return;
+    }
+    const { g } = await gateway();
+    const script = `
+import redis, sys
+r = redis.Redis(host='127.0.0.1', port=int(sys.argv[1]))
+assert r.ping()
+assert r.set('k', b'\\x00\\xffbytes') and r.get('k') == b'\\x00\\xffbytes'
+assert r.incr('n') == 1 and r.incrby('n', 9) == 10
+p = r.pipeline(transaction=False)
+for i in range(200): p.set('s:%d' % i, i)
+p.execute()
+assert len(set(r.scan_iter(match='s:*', count=50))) == 200
+r.json().set('doc', '$', {'a': [1, 2], 'f': 1.5})
+assert r.json().get('doc', '$.a') == [[1, 2]]
+assert 'cluster_state' in r.info('cluster')
+print('ok')
+`;
+    const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('/usr/bin/python3', ['-c', script, String(g.port)]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', () => resolve({ stdout, stderr }));
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('ok\n');
   });
 
   it('refuses -c with --resp-port before connecting, and a port it cannot have', async () => {
