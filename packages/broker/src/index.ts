@@ -37,6 +37,7 @@ export { parseServerFile, readServerFile, type ServerAddress } from './server-fi
 export { HybridClock } from '@triekv/protocol';
 export { hash32, rendezvousOrder } from './rendezvous.js';
 export { runScript, type ScriptOptions } from './script.js';
+export { KeyOrder } from './key-order.js';
 export { load, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
 export { repair, type RepairSummary } from './repair.js';
 export {

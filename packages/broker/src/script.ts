@@ -9,6 +9,7 @@ import {
   type ExecuteOptions,
 } from './commands.js';
 import { DEFAULT_SCRIPT_WINDOW } from './defaults.js';
+import { KeyOrder } from './key-order.js';
 
 /** Options of `runScript`. */
 export interface ScriptOptions extends ExecuteOptions {
@@ -58,10 +59,7 @@ export async function runScript(
     throw new TypeError(`options.window must be a whole number >= 1, got ${window}`);
   let failed = false;
   let commands = 0;
-  /** The last command on each key still running, and every command since the last barrier. */
-  const lastByKey = new Map<string, Promise<void>>();
-  const sinceBarrier = new Set<Promise<void>>();
-  let barrier: Promise<void> = Promise.resolve();
+  const order = new KeyOrder();
   /** Results are handed on in order: each hand-off waits for the one before it. */
   let handedOn: Promise<void> = Promise.resolve();
   const outstanding: Promise<void>[] = [];
@@ -77,30 +75,15 @@ export async function runScript(
     }
     if (command.name === 'EXIT') return undefined;
     const keys = keysOf(command);
-    const before =
-      keys === undefined
-        ? Promise.all([barrier, ...sinceBarrier])
-        : Promise.all([barrier, ...keys.map((k) => lastByKey.get(k))]);
-    const running = before.then(() => execute(broker, command, options));
+    const running = order.before(keys).then(() => execute(broker, command, options));
     // What later commands wait on: that this one is over, not its result (which is not kept).
-    const settled = running.then(
-      () => undefined,
-      () => undefined,
+    order.add(
+      keys,
+      running.then(
+        () => undefined,
+        () => undefined,
+      ),
     );
-    if (keys === undefined) {
-      barrier = settled;
-      sinceBarrier.clear();
-      lastByKey.clear();
-    } else {
-      sinceBarrier.add(settled);
-      void settled.then(() => sinceBarrier.delete(settled));
-      for (const key of keys) {
-        lastByKey.set(key, settled);
-        void settled.then(() => {
-          if (lastByKey.get(key) === settled) lastByKey.delete(key);
-        });
-      }
-    }
     return running;
   };
 

@@ -179,6 +179,26 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
     }
   });
 
+  it('runs a pipeline side by side yet in order: one key in sequence, replies in place, nothing after QUIT', async () => {
+    const { g, redis } = await gateway();
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 100; i++) {
+      pipeline.set(`x${i}`, String(i));
+      pipeline.incr(`x${i}`);
+      pipeline.get(`x${i}`);
+      pipeline.del(`x${i}`);
+      pipeline.get(`x${i}`);
+    }
+    pipeline.dbsize();
+    const replies = ((await pipeline.exec()) ?? []).map(([error, reply]) => error ?? reply);
+    for (let i = 0; i < 100; i++)
+      expect(replies.slice(i * 5, i * 5 + 5)).toEqual(['OK', i + 1, String(i + 1), 1, null]);
+    expect(replies[500]).toBe(0);
+    const quit = await rawExchange(g.port, 'SET q 1\r\nQUIT\r\nSET q 2\r\n', 2000);
+    expect(quit).toEqual({ text: '+OK\r\n+OK\r\n', closed: true });
+    expect(await redis.get('q')).toBe('1');
+  });
+
   it('node-redis over RESP3, pipelines of 10,000 commands in order', async () => {
     const { g } = await gateway();
     const nr = createClient({ socket: { port: g.port, host: '127.0.0.1' }, RESP: 3 });

@@ -238,6 +238,35 @@ export async function execute(
   }
 }
 
+/**
+ * The keys a command touches, for running a connection's commands side by side, or undefined for one
+ * that must wait for everything before it and hold back everything after it: connection and server
+ * commands (they change the session: AUTH, HELLO, SELECT, QUIT...), whole-key-space commands and
+ * anything unknown.
+ */
+export function keysOfCommand(ctx: GatewayContext, args: Buffer[]): string[] | undefined {
+  const entry = indexOf(ctx).get(args[0] as Buffer);
+  if (entry === undefined || entry.route === 'none') return undefined;
+  if (entry.name === 'del' || entry.name === 'unlink')
+    return args.slice(1).map((a) => a.toString('utf8'));
+  if (entry.route === 'own' && entry.name !== 'kv.put') return undefined;
+  try {
+    if (entry.name === 'kv.put')
+      return [
+        parseRecord(
+          args
+            .slice(1)
+            .map((a) => a.toString('utf8'))
+            .join(' '),
+        ).key,
+      ];
+    return commandKeys(entry.name, entry.spec, args);
+  } catch {
+    // A command whose keys cannot be read fails on its own; in line with the others, to be safe.
+    return undefined;
+  }
+}
+
 /** The key a SCAN cursor resumes after (undefined for `0`), or `ERR invalid cursor`. */
 export function cursorKey(cursor: string): string | undefined {
   try {

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { KeyOrder } from '@triekv/broker';
 import {
   RespParser,
   RespProtocolError,
@@ -7,16 +8,28 @@ import {
   type RespSession,
 } from '@triekv/resp';
 import type { GatewayContext } from './commands.js';
-import { execute } from './commands.js';
+import { execute, keysOfCommand } from './commands.js';
 
 let nextId = 1;
 
+/** Commands of one connection that run at once. */
+const WINDOW = 64;
+
+/** One command's place in the line of replies. */
+interface Slot {
+  reply?: RespWriter;
+  /** A protocol error: answered in its place, then the connection closes. */
+  error?: RespProtocolError;
+  done: Promise<void>;
+  ready: boolean;
+  failure?: unknown;
+}
+
 /**
- * One client of the gateway. Its commands run one after another, in the order they arrived (a GET
- * after a SET of the same key sees it), each a round trip to the key's servers; the replies of
- * everything received so far go out in one write once the last of them is answered. Reading stops
- * while the client is slow to take its replies. A protocol error is answered with
- * `-ERR Protocol error: ...` and closes the connection, as Redis does.
+ * One client of the gateway. Its pipelined commands run side by side (see `run`), each a round trip to
+ * its keys' servers, and are answered in the order they arrived. Reading stops while the client is slow
+ * to take its replies. A protocol error is answered with `-ERR Protocol error: ...` in its place and
+ * closes the connection, as Redis does.
  */
 export class GatewayConnection implements RespSession {
   readonly id = nextId++;
@@ -37,6 +50,8 @@ export class GatewayConnection implements RespSession {
   private quitting = false;
   private paused = false;
   private shuttingDown = false;
+  /** No more queued commands are started (after a protocol error). */
+  private closingQueue = false;
   /** Settles when the command running now (if any) has been answered. */
   private idle: Promise<void> = Promise.resolve();
 
@@ -108,28 +123,77 @@ export class GatewayConnection implements RespSession {
     if (!this.running) this.idle = this.run();
   }
 
-  /** Answers the queued commands in order, sending the replies whenever the queue runs dry. */
+  /**
+   * Answers the queued commands, up to `window` at once, replies in order: a command waits for the
+   * earlier ones on any of its keys (a GET after a SET of the same key sees it), and one without keys
+   * (AUTH, HELLO, SCAN, INFO, ...) waits for everything before it and holds back everything after.
+   * Replies go out whenever the next one is not ready yet.
+   */
   private async run(): Promise<void> {
     this.running = true;
     const { ctx, writer } = this;
+    const lines: Slot[] = [];
+    const order = new KeyOrder();
     try {
-      while (this.head < this.queue.length) {
-        const item = this.queue[this.head] as RespCommand | RespProtocolError;
-        this.queue[this.head++] = undefined as unknown as RespCommand;
-        if (item instanceof RespProtocolError) {
+      for (;;) {
+        // Start what the window allows.
+        while (this.head < this.queue.length && lines.length < WINDOW && !this.closingQueue) {
+          const item = this.queue[this.head] as RespCommand | RespProtocolError;
+          this.queue[this.head++] = undefined as unknown as RespCommand;
+          if (item instanceof RespProtocolError) {
+            lines.push({ error: item, done: Promise.resolve(), ready: true });
+            this.closingQueue = true;
+            break;
+          }
+          const keys = keysOfCommand(ctx, item);
+          const before = order.before(keys);
+          const reply = new RespWriter();
+          const slot: Slot = { reply, done: Promise.resolve(), ready: false };
+          slot.done = before
+            .then(async () => {
+              // After a QUIT nothing more runs.
+              if (this.quitting) return;
+              reply.protocol = this.protocol;
+              await execute(ctx, this, item, reply);
+            })
+            .then(
+              () => {
+                slot.ready = true;
+              },
+              (error: unknown) => {
+                slot.ready = true;
+                slot.failure = error;
+              },
+            );
+          order.add(keys, slot.done);
+          lines.push(slot);
+        }
+        const first = lines.shift();
+        if (first === undefined) break;
+        if (!first.ready) {
+          // The replies ready so far go out before waiting for the next one.
+          this.flush();
+          await first.done;
+        }
+        if (first.failure !== undefined)
+          throw first.failure instanceof Error ? first.failure : new Error('a command failed');
+        if (first.error !== undefined) {
           ctx.counts.errors++;
-          ctx.log.debug({ remote: this.remote, reason: item.message }, 'RESP protocol error');
-          writer.error(`ERR ${item.message}`);
+          ctx.log.debug(
+            { remote: this.remote, reason: first.error.message },
+            'RESP protocol error',
+          );
+          writer.error(`ERR ${first.error.message}`);
           this.stop();
           break;
         }
-        await execute(ctx, this, item, writer);
+        writer.append((first.reply as RespWriter).take());
         if (this.quitting) {
+          // QUIT's reply is the last: what came after it was not run.
           this.stop();
           break;
         }
-        // Replies go out when nothing else has arrived, or when they have grown large.
-        if (this.head === this.queue.length || writer.length > 64 * 1024) this.flush();
+        if (writer.length > 64 * 1024) this.flush();
       }
     } catch (error) {
       ctx.log.error({ err: error, remote: this.remote }, 'gateway connection failed; closing it');
@@ -150,6 +214,7 @@ export class GatewayConnection implements RespSession {
   private stop(): void {
     this.head = this.queue.length;
     this.closing = true;
+    this.closingQueue = true;
   }
 
   private flush(): void {
