@@ -6,7 +6,8 @@ import {
   type Broker,
   type ReadResult,
 } from '@triekv/broker';
-import { parsePath, parseRecord, type Value } from '@triekv/record';
+import { formatJson, parsePath, parseRecord, parseValue, type Value } from '@triekv/record';
+import type { Version } from '@triekv/protocol';
 import {
   BEFORE_AUTH,
   CursorError,
@@ -249,6 +250,8 @@ export function keysOfCommand(ctx: GatewayContext, args: Buffer[]): string[] | u
   if (entry === undefined || entry.route === 'none') return undefined;
   if (entry.name === 'del' || entry.name === 'unlink')
     return args.slice(1).map((a) => a.toString('utf8'));
+  if (entry.name === 'kv.vread' || entry.name === 'kv.vput' || entry.name === 'kv.vdel')
+    return [(args[1] as Buffer).toString('utf8')];
   if (entry.route === 'own' && entry.name !== 'kv.put') return undefined;
   try {
     if (entry.name === 'kv.put')
@@ -303,8 +306,93 @@ function typeOf(value: Value): string {
   return value instanceof Map || Array.isArray(value) ? 'ReJSON-RL' : 'string';
 }
 
+/** A version as the versioned commands write it: `wall:counter:node`. */
+export function versionToText(v: Version): string {
+  return `${v[0]}:${v[1]}:${v[2]}`;
+}
+
+/** The bulk-string array of a list of strings. */
+function strings(w: RespWriter, items: readonly string[]): void {
+  w.array(items.length);
+  for (const item of items) w.bulk(item);
+}
+
+/**
+ * A write that failed: `-UNAVAILABLE version=W:C:N ...` when it was sent at a version some replica may
+ * have applied (the outcome is unknown), as `clusterError` otherwise.
+ */
+function versionedError(error: unknown): RespError {
+  if (error instanceof UnavailableError && error.version !== undefined)
+    return new RespError(`UNAVAILABLE version=${versionToText(error.version)} ${error.message}`);
+  return clusterError(error);
+}
+
+/** A read's reply for the versioned commands: [found, version or nil, JSON or nil, servers, warnings]. */
+function versionedRead(w: RespWriter, r: ReadResult): void {
+  w.array(5);
+  w.integer(r.found ? 1 : 0);
+  w.bulk(r.version === undefined ? null : versionToText(r.version));
+  w.bulk(r.found && r.value !== undefined ? formatJson(r.value) : null);
+  strings(w, r.servers);
+  strings(w, r.warnings);
+}
+
+/**
+ * triekv's versioned commands, for clients that check what the cluster did (the torture test): each
+ * answers with the version read or written, the servers involved and the warnings, as the library does.
+ */
+const VERSIONED: Record<string, OwnHandler> = {
+  'kv.vread': async (ctx, _s, args, w) => {
+    const key = (args[1] as Buffer).toString('utf8');
+    const path =
+      args[2] === undefined ? [] : (JSON.parse(args[2].toString('utf8')) as (string | number)[]);
+    versionedRead(
+      w,
+      path.length === 0 ? await ctx.broker.get(key) : await ctx.broker.query([key, ...path]),
+    );
+  },
+  'kv.vput': async (ctx, _s, args, w) => {
+    let value: Value;
+    try {
+      value = parseValue((args[2] as Buffer).toString('utf8'));
+    } catch (error) {
+      throw new RespError(`ERR invalid value: ${(error as Error).message}`);
+    }
+    try {
+      const r = await ctx.broker.put((args[1] as Buffer).toString('utf8'), value);
+      w.array(4);
+      w.bulk(versionToText(r.version));
+      w.integer(r.replicas);
+      strings(w, r.servers);
+      strings(w, r.warnings);
+    } catch (error) {
+      throw versionedError(error);
+    }
+  },
+  'kv.vdel': async (ctx, _s, args, w) => {
+    try {
+      const r = await ctx.broker.delete((args[1] as Buffer).toString('utf8'));
+      w.array(4);
+      w.bulk(versionToText(r.version));
+      w.integer(r.found === true ? 1 : 0);
+      strings(w, r.servers);
+      strings(w, r.warnings);
+    } catch (error) {
+      if (error instanceof DeleteRefusedError) ctx.counts.refusedDeletes++;
+      throw versionedError(error);
+    }
+  },
+  'kv.vscan': async (ctx, _s, args, w) => {
+    const r = await ctx.broker.scan((args[1] as Buffer).toString('utf8'), count(args[2]));
+    w.array(2);
+    strings(w, r.keys);
+    strings(w, r.warnings);
+  },
+};
+
 /** The gateway's own commands: those over the whole key space, and those a broker answers itself. */
 export const OWN_HANDLERS: Record<string, OwnHandler> = {
+  ...VERSIONED,
   del: async (ctx, _s, args, w) => {
     // Every key is deleted through the broker, which refuses when a server that may hold it is down:
     // nothing is read first, so a key only a down server holds is refused too.

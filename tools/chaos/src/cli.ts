@@ -21,6 +21,7 @@ interface Flags {
   k: number;
   durable: number;
   brokers: number;
+  via: 'broker' | 'gateway';
   clients: number;
   keys: number;
   network: 'loopback' | 'netns';
@@ -76,6 +77,14 @@ function program(): Command {
       d.clientsPerBroker,
     )
     .option('--keys <n>', 'keys the workload uses', wholeNumber('keys', { min: 1 }), d.keys)
+    .addOption(
+      new Option(
+        '--via <how>',
+        'how clients reach each broker: in this process, or through a RESP gateway in front of it',
+      )
+        .choices(['broker', 'gateway'])
+        .default('broker'),
+    )
     .addOption(
       new Option(
         '--network <kind>',
@@ -152,6 +161,7 @@ export async function run(argv: string[]): Promise<number> {
       durable: flags.durable,
       brokers: flags.brokers,
       clientsPerBroker: flags.clients,
+      via: flags.via,
       keys: flags.keys,
       network: flags.network,
       overload: flags.overload,

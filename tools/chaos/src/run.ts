@@ -5,7 +5,9 @@ import { ChaosCluster } from './cluster.js';
 import type { History, Op } from './history.js';
 import { Nemesis, possibleFaults, type FaultKind } from './nemesis.js';
 import { LoopbackNetwork, NetnsNetwork, type Network } from './network.js';
-import { Workload } from './workload.js';
+import { Workload, type Target } from './workload.js';
+import { RespTarget } from './resp-target.js';
+import { createGateway, type Gateway } from '@triekv/gateway';
 
 export interface ChaosOptions {
   seed: number;
@@ -17,6 +19,11 @@ export interface ChaosOptions {
   durable: number;
   brokers: number;
   clientsPerBroker: number;
+  /**
+   * How the workload reaches each broker: `broker` calls it in this process; `gateway` puts a RESP
+   * gateway in front of it and goes through a Redis connection (triekv's versioned KV.V* commands).
+   */
+  via?: 'broker' | 'gateway';
   keys: number;
   network: 'loopback' | 'netns';
   /** Kill k durable servers at once now and then (reads must then warn or be right). */
@@ -87,6 +94,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     network,
   });
   const brokers: Broker[] = [];
+  const gateways: Gateway[] = [];
+  const targets: Target[] = [];
   const ops: Op[] = [];
   let nemesis: Nemesis | undefined;
   let failure: string | undefined;
@@ -108,9 +117,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       brokers.push(broker);
       await broker.start();
     }
+    // Through gateways: each broker serves RESP, and the workload's clients reach it over a socket.
+    if (options.via === 'gateway')
+      for (const broker of brokers) {
+        const gateway = createGateway({ broker, port: 0 });
+        await gateway.listen();
+        gateways.push(gateway);
+        targets.push(await RespTarget.connect(gateway.address().port, broker.k));
+      }
+    else targets.push(...brokers);
     const keys = Array.from({ length: options.keys }, (_, i) => `key${i}`);
     const workload = new Workload({
-      brokers,
+      brokers: targets,
       clientsPerBroker: options.clientsPerBroker,
       keys,
       random: seededRandom(options.seed),
@@ -160,11 +178,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await nemesis.stop();
     if (nemesis.failure !== undefined) throw nemesis.failure;
     log('chaos: all faults healed; reading every key through every broker');
-    for (const [b, broker] of brokers.entries())
-      for (const key of keys) await workload.run(broker, `b${b}`, 'get', key);
+    for (const [b, target] of targets.entries())
+      for (const key of keys) await workload.run(target, `b${b}`, 'get', key);
   } catch (error) {
     failure = (error as Error).message;
   } finally {
+    for (const t of targets) if (t instanceof RespTarget) t.close();
+    await Promise.all(gateways.map((g) => g.close()));
     await Promise.all(brokers.map((b) => b.close()));
   }
   const crashes = cluster.crashes();

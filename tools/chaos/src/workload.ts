@@ -1,12 +1,39 @@
-import { DeleteRefusedError, UnavailableError, type Broker } from '@triekv/broker';
-import type { Doc, Value } from '@triekv/record';
+import { DeleteRefusedError, UnavailableError } from '@triekv/broker';
+import type { Version } from '@triekv/protocol';
+import type { Doc, Path, Value } from '@triekv/record';
 import { isWriteKind, type Op, type OpKind } from './history.js';
 
 /** The paths QUERY asks for inside a record; `a.b` exists in about half the documents written. */
 const QUERY_PATHS: readonly string[][] = [['n'], ['a', 'b'], ['a'], ['by']];
 
+interface ReadAnswer {
+  found: boolean;
+  value?: Value;
+  version?: Version;
+  servers: string[];
+  warnings: string[];
+}
+
+/**
+ * What the workload runs its operations against: a `Broker` in this process, or a gateway reached over
+ * RESP (`RespTarget`), answering alike.
+ */
+export interface Target {
+  readonly k: number;
+  put(
+    key: string,
+    value: Doc,
+  ): Promise<{ version: Version; replicas: number; servers: string[]; warnings: string[] }>;
+  delete(
+    key: string,
+  ): Promise<{ version: Version; found?: boolean; servers: string[]; warnings: string[] }>;
+  scan(prefix: string, limit: number): Promise<{ keys: string[]; warnings: string[] }>;
+  get(key: string): Promise<ReadAnswer>;
+  query(path: Path): Promise<ReadAnswer>;
+}
+
 export interface WorkloadOptions {
-  brokers: Broker[];
+  brokers: Target[];
   clientsPerBroker: number;
   keys: readonly string[];
   random: () => number;
@@ -54,7 +81,7 @@ export class Workload {
 
   /** Runs one operation against `broker` as `client` and records it. */
   async run(
-    broker: Broker,
+    broker: Target,
     client: string,
     kind: OpKind,
     key: string,
@@ -120,7 +147,7 @@ export class Workload {
     return op;
   }
 
-  private async client(broker: Broker, name: string): Promise<void> {
+  private async client(broker: Target, name: string): Promise<void> {
     const { random, keys } = this.options;
     while (!this.stopped) {
       const key = keys[Math.floor(random() * keys.length)] as string;

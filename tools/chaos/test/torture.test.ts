@@ -27,3 +27,21 @@ describe('torture run on loopback (5 servers, k=3, two brokers)', () => {
     120_000,
   );
 });
+
+describe('torture run through two RESP gateways (5 servers, k=3)', () => {
+  it('seed 16: every read through a gateway is right, or warned', async () => {
+    const report = await runChaos({
+      ...DEFAULT_CHAOS,
+      seed: 16,
+      via: 'gateway',
+      durationMs: DURATION_S * 1000,
+    });
+    if (!passed(report)) throw new Error(formatReport(report, DURATION_S));
+    expect(report.crashes).toEqual([]);
+    expect(report.check.strict).toBeGreaterThan(100);
+    expect(report.check.writes).toBeGreaterThan(100);
+    expect(report.history.ops.filter((op) => /^b\d$/.test(op.client))).toHaveLength(
+      2 * DEFAULT_CHAOS.keys,
+    );
+  }, 120_000);
+});
