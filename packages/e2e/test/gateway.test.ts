@@ -158,6 +158,7 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
       cursor = next;
     } while (cursor !== '0');
     expect(seen).toEqual(keys);
+    await expect(redis.scan('abc')).rejects.toThrow(/^ERR invalid cursor$/);
     expect(await redis.dbsize()).toBe(320);
   });
 

@@ -79,6 +79,8 @@ describe('kv-server over RESP', () => {
       cursor = next;
     } while (cursor !== '0');
     expect(seen.size).toBe(250);
+    for (const bad of ['abc', '-1', '2'])
+      await expect(redis.scan(bad)).rejects.toThrow(/^ERR invalid cursor$/);
     expect(await redis.type('other')).toBe('string');
     expect(await redis.type('missing')).toBe('none');
     expect(await redis.rename('other', 'renamed')).toBe('OK');

@@ -10,7 +10,6 @@ import { formatJson, parsePath, parseRecord, parseValue, type Value } from '@tri
 import type { Version } from '@triekv/protocol';
 import {
   BEFORE_AUTH,
-  CursorError,
   NameIndex,
   RespError,
   RespWriter,
@@ -270,16 +269,6 @@ export function keysOfCommand(ctx: GatewayContext, args: Buffer[]): string[] | u
   }
 }
 
-/** The key a SCAN cursor resumes after (undefined for `0`), or `ERR invalid cursor`. */
-export function cursorKey(cursor: string): string | undefined {
-  try {
-    return decodeCursor(cursor);
-  } catch (error) {
-    if (error instanceof CursorError) throw new RespError('ERR invalid cursor');
-    throw error;
-  }
-}
-
 /** A whole number argument of at least `min`. */
 function count(arg: Buffer | undefined, min = 1): number {
   const text = arg?.toString('latin1') ?? '';
@@ -423,7 +412,7 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
     for (const key of keys) w.bulk(key);
   },
   scan: async (ctx, _s, args, w) => {
-    const after = cursorKey((args[1] as Buffer).toString('latin1'));
+    const after = decodeCursor((args[1] as Buffer).toString('latin1'));
     let pattern = '*';
     let examined = 10;
     let type: string | undefined;

@@ -1,4 +1,5 @@
 import { utf8Text } from './bytes.js';
+import { RespError } from './session.js';
 
 /**
  * SCAN cursors that are keys: the decimal number of the bytes 0x01 + the UTF-8 of the last key
@@ -10,10 +11,13 @@ export function encodeCursor(key: string): string {
   return BigInt(`0x01${Buffer.from(key, 'utf8').toString('hex')}`).toString(10);
 }
 
-/** A cursor that is not one `encodeCursor` made (Redis answers `ERR invalid cursor`). */
-export class CursorError extends Error {
+/**
+ * A cursor that is not one `encodeCursor` made: an error reply, `ERR invalid cursor`, as Redis
+ * answers it (a command that throws it answers with it).
+ */
+export class CursorError extends RespError {
   constructor() {
-    super('invalid cursor');
+    super('ERR invalid cursor');
     this.name = 'CursorError';
   }
 }

@@ -1,4 +1,4 @@
-import { CursorError, decodeCursor, encodeCursor, globMatch, literalPrefix } from '@triekv/resp';
+import { decodeCursor, encodeCursor, globMatch, literalPrefix } from '@triekv/resp';
 import type { Value } from '@triekv/record';
 import type { Store } from '../store.js';
 import {
@@ -18,16 +18,6 @@ import {
 /** Redis's TYPE of a value: `string` for bytes, text and numbers, `ReJSON-RL` for documents and lists. */
 function typeOf(value: Value): string {
   return stringOf(value) !== undefined ? 'string' : 'ReJSON-RL';
-}
-
-/** The key a SCAN cursor resumes after (undefined for `0`), or `ERR invalid cursor`. */
-export function cursorKey(cursor: string): string | undefined {
-  try {
-    return decodeCursor(cursor);
-  } catch (error) {
-    if (error instanceof CursorError) throw new RespError('ERR invalid cursor');
-    throw error;
-  }
 }
 
 /** Live keys matching `pattern`, in order; the trie walks only the pattern's literal prefix. */
@@ -64,7 +54,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
     for (const key of keys) w.bulk(key);
   },
   scan: (ctx, _s, args, w) => {
-    const after = cursorKey((args[1] as Buffer).toString('latin1'));
+    const after = decodeCursor((args[1] as Buffer).toString('latin1'));
     let pattern = '*';
     let count = 10;
     let type: string | undefined;
