@@ -14,16 +14,17 @@ import {
   RespError,
   RespWriter,
   SYNTAX,
+  countArg,
   decodeCursor,
+  parseScanOptions,
   encodeCursor,
   globMatch,
   literalPrefix,
-  upper,
   type CommandSpec,
   type ParserLimits,
   type RespSession,
 } from '@triekv/resp';
-import { Store, executeResp, type RespContext } from '@triekv/server';
+import { Store, executeResp, respType, type RespContext } from '@triekv/server';
 
 /** Counters of a gateway, for INFO. */
 export interface GatewayStats {
@@ -269,14 +270,6 @@ export function keysOfCommand(ctx: GatewayContext, args: Buffer[]): string[] | u
   }
 }
 
-/** A whole number argument of at least `min`. */
-function count(arg: Buffer | undefined, min = 1): number {
-  const text = arg?.toString('latin1') ?? '';
-  if (!/^[0-9]{1,15}$/.test(text) || Number(text) < min)
-    throw new RespError('ERR value is not an integer or out of range');
-  return Number(text);
-}
-
 /** Every live key of the cluster matching `pattern`, page by page (the prefix walked only). */
 async function* clusterKeys(ctx: GatewayContext, pattern: string): AsyncGenerator<string> {
   const prefix = literalPrefix(pattern);
@@ -288,11 +281,6 @@ async function* clusterKeys(ctx: GatewayContext, pattern: string): AsyncGenerato
     if (page.cursor === undefined) return;
     after = page.cursor;
   }
-}
-
-/** The type TYPE reports of a value: `string` for bytes and numbers, `ReJSON-RL` for documents and lists. */
-function typeOf(value: Value): string {
-  return value instanceof Map || Array.isArray(value) ? 'ReJSON-RL' : 'string';
 }
 
 /** A version as the versioned commands write it: `wall:counter:node`. */
@@ -372,7 +360,7 @@ const VERSIONED: Record<string, OwnHandler> = {
     }
   },
   'kv.vscan': async (ctx, _s, args, w) => {
-    const r = await ctx.broker.scan((args[1] as Buffer).toString('utf8'), count(args[2]));
+    const r = await ctx.broker.scan((args[1] as Buffer).toString('utf8'), countArg(args[2]));
     w.array(2);
     strings(w, r.keys);
     strings(w, r.warnings);
@@ -413,18 +401,7 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
   },
   scan: async (ctx, _s, args, w) => {
     const after = decodeCursor((args[1] as Buffer).toString('latin1'));
-    let pattern = '*';
-    let examined = 10;
-    let type: string | undefined;
-    for (let i = 2; i < args.length; i += 2) {
-      const option = upper(args[i]);
-      const value = args[i + 1];
-      if (value === undefined) throw new RespError(SYNTAX);
-      if (option === 'MATCH') pattern = value.toString('utf8');
-      else if (option === 'COUNT') examined = count(value);
-      else if (option === 'TYPE') type = value.toString('utf8').toLowerCase();
-      else throw new RespError(SYNTAX);
-    }
+    const { pattern, count: examined, type } = parseScanOptions(args);
     const page = await ctx.broker.scan(
       literalPrefix(pattern),
       Math.min(examined, ctx.scanPage),
@@ -435,7 +412,7 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
       const reads = await Promise.all(keys.map((key) => ctx.broker.get(key)));
       keys = keys.filter((_, i) => {
         const r = reads[i] as ReadResult;
-        return r.found && typeOf(r.value as Value).toLowerCase() === type;
+        return r.found && respType(r.value as Value).toLowerCase() === type;
       });
     }
     w.array(2);
@@ -452,7 +429,7 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
   },
   'kv.scan': async (ctx, _s, args, w) => {
     const prefix = args[1]?.toString('utf8') ?? '';
-    const limit = args[2] === undefined ? 1000 : count(args[2]);
+    const limit = args[2] === undefined ? 1000 : countArg(args[2]);
     if (args.length > 3) throw new RespError(SYNTAX);
     const keys: string[] = [];
     let after: string | undefined;

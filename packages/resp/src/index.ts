@@ -50,6 +50,7 @@ export {
   type SessionContext,
   type SessionHandler,
 } from './session.js';
+export { countArg, parseScanOptions, type ScanOptions } from './scan-args.js';
 export { CursorError, decodeCursor, encodeCursor } from './cursor.js';
 export { globMatch, literalPrefix } from './glob.js';
 export {

@@ -1,22 +1,19 @@
-import { decodeCursor, encodeCursor, globMatch, literalPrefix } from '@triekv/resp';
+import {
+  decodeCursor,
+  parseScanOptions,
+  encodeCursor,
+  globMatch,
+  literalPrefix,
+} from '@triekv/resp';
 import type { Value } from '@triekv/record';
 import type { Store } from '../store.js';
-import {
-  RespError,
-  SYNTAX,
-  deleteKey,
-  keyOf,
-  parseInt64,
-  stringOf,
-  upper,
-  writeValue,
-  type Handler,
-} from './base.js';
+import { RespError, deleteKey, keyOf, stringOf, writeValue, type Handler } from './base.js';
 
 /** Key commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY, RENAME. */
 
 /** Redis's TYPE of a value: `string` for bytes, text and numbers, `ReJSON-RL` for documents and lists. */
-function typeOf(value: Value): string {
+/** What TYPE answers for a value: `string` for what string commands read, else `ReJSON-RL`. */
+export function typeOf(value: Value): string {
   return stringOf(value) !== undefined ? 'string' : 'ReJSON-RL';
 }
 
@@ -55,20 +52,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
   },
   scan: (ctx, _s, args, w) => {
     const after = decodeCursor((args[1] as Buffer).toString('latin1'));
-    let pattern = '*';
-    let count = 10;
-    let type: string | undefined;
-    for (let i = 2; i < args.length; i += 2) {
-      const option = upper(args[i]);
-      const value = args[i + 1];
-      if (value === undefined) throw new RespError(SYNTAX);
-      if (option === 'MATCH') pattern = value.toString('utf8');
-      else if (option === 'COUNT') {
-        count = Number(parseInt64(value));
-        if (count < 1) throw new RespError(SYNTAX);
-      } else if (option === 'TYPE') type = value.toString('utf8').toLowerCase();
-      else throw new RespError(SYNTAX);
-    }
+    const { pattern, count, type } = parseScanOptions(args);
     // COUNT is the work done per call (keys examined), as in Redis; matches are a subset of them.
     const examined = Math.min(count, ctx.maxScan);
     const prefix = literalPrefix(pattern);

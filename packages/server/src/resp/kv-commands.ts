@@ -6,7 +6,8 @@ import {
   parseRecord,
   RecordError,
 } from '@triekv/record';
-import { RespError, SYNTAX, keyOf, parseInt64, upper, writeValue, type Handler } from './base.js';
+import { countArg } from '@triekv/resp';
+import { RespError, SYNTAX, keyOf, upper, writeValue, type Handler } from './base.js';
 
 /** triekv's own commands: KV.GET, KV.QUERY, KV.PUT, KV.SCAN. */
 
@@ -47,8 +48,8 @@ export const KV_HANDLERS: Record<string, Handler> = {
   },
   'kv.scan': (ctx, _s, args, w) => {
     const prefix = args[1]?.toString('utf8') ?? '';
-    const limit = args[2] === undefined ? 1000 : Number(parseInt64(args[2]));
-    if (limit < 1 || args.length > 3) throw new RespError(SYNTAX);
+    const limit = args[2] === undefined ? 1000 : countArg(args[2]);
+    if (args.length > 3) throw new RespError(SYNTAX);
     const keys: string[] = [];
     let after: string | undefined;
     while (keys.length < limit) {
