@@ -1,12 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '@triekv/broker';
 import { parseValue } from '@triekv/record';
 import {
+  hasRedisPy,
   rawExchange,
   runBin,
+  runPython,
   startServerProcess,
   waitFor,
   type ServerProcess,
@@ -306,7 +308,7 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
   });
 
   it('serves a Python program with redis-py, when /usr/bin/python3 has it', async () => {
-    if (spawnSync('/usr/bin/python3', ['-c', 'import redis']).status !== 0) {
+    if (!hasRedisPy()) {
       console.warn(
         'skipping the redis-py gateway test: /usr/bin/python3 cannot import redis (Debian package python3-redis)',
       );
@@ -328,14 +330,7 @@ assert r.json().get('doc', '$.a') == [[1, 2]]
 assert 'cluster_state' in r.info('cluster')
 print('ok')
 `;
-    const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('/usr/bin/python3', ['-c', script, String(g.port)]);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('close', () => resolve({ stdout, stderr }));
-    });
+    const run = await runPython(script, [String(g.port)]);
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('ok\n');
   });

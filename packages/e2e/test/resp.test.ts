@@ -1,11 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '@triekv/broker';
 import { parseValue, valuesEqual } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
-import { rawExchange, startServer, startServerProcess } from '@triekv/test-utils';
+import {
+  hasRedisPy,
+  rawExchange,
+  runPython,
+  startServer,
+  startServerProcess,
+} from '@triekv/test-utils';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 
@@ -388,8 +394,7 @@ const haveRedisCli = spawnSync('redis-cli', ['--version']).error === undefined;
   });
 });
 
-const PYTHON = '/usr/bin/python3';
-const haveRedisPy = spawnSync(PYTHON, ['-c', 'import redis']).status === 0;
+const haveRedisPy = hasRedisPy();
 
 (haveRedisPy ? describe : describe.skip)('redis-py against kv-server --resp-port', () => {
   if (!haveRedisPy)
@@ -419,15 +424,7 @@ assert r.type('doc') == b'ReJSON-RL'
 assert r.dbsize() == 306
 print('ok')
 `;
-      // Not spawnSync: the server answers from this process's event loop.
-      const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(PYTHON, ['-c', script, String(server.respAddress().port)]);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        child.on('close', () => resolve({ stdout, stderr }));
-      });
+      const run = await runPython(script, [String(server.respAddress().port)]);
       expect(run.stderr).toBe('');
       expect(run.stdout).toBe('ok\n');
     } finally {

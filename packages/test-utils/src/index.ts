@@ -22,6 +22,7 @@ export {
 } from './servers.js';
 export { waitFor } from './wait-for.js';
 export { rawExchange } from './raw-exchange.js';
+export { PYTHON, hasRedisPy, runPython } from './python.js';
 export { startMuteServer, type MuteServer } from './mute-server.js';
 export { seededRandom } from './random.js';
 export { runBin, type BinRun } from './run-bin.js';
