@@ -131,6 +131,8 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
       '52',
     );
     expect(await redis.call('KV.PUT', '"q" : { "a" : 1 }')).toBe('OK');
+    await expect(redis.call('KV.PUT', '"r" : { "a" 1 }')).rejects.toThrow(/^ERR .*expected ':'/);
+    expect(await redis.exists('r')).toBe(0);
     expect(await redis.call('KV.SCAN', '', '100')).toEqual(['b', 'big', 'bin', 'f', 'k', 'p', 'q']);
 
     // What the service does not answer says so, and the connection goes on.

@@ -87,8 +87,13 @@ function indexOf(ctx: GatewayContext): NameIndex<Entry> {
   if (index === undefined) {
     index = new NameIndex<Entry>();
     for (const spec of ctx.table.all()) {
+      // KV.PUT names its key inside its record (the table gives it no key position).
       const route: Route =
-        ctx.own[spec.name] !== undefined ? 'own' : spec.firstKey > 0 ? 'keys' : 'none';
+        ctx.own[spec.name] !== undefined
+          ? 'own'
+          : spec.firstKey > 0 || spec.name === 'kv.put'
+            ? 'keys'
+            : 'none';
       index.set(spec.name, { name: spec.name, spec, route });
     }
     INDEXES.set(ctx, index);
@@ -252,7 +257,7 @@ export function keysOfCommand(ctx: GatewayContext, args: Buffer[]): string[] | u
     return args.slice(1).map((a) => a.toString('utf8'));
   if (entry.name === 'kv.vread' || entry.name === 'kv.vput' || entry.name === 'kv.vdel')
     return [(args[1] as Buffer).toString('utf8')];
-  if (entry.route === 'own' && entry.name !== 'kv.put') return undefined;
+  if (entry.route === 'own') return undefined;
   try {
     if (entry.name === 'kv.put')
       return [
@@ -455,20 +460,5 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
     if (!result.ok) throw new RespError(`ERR ${result.lines.join(' ')}`);
     if (result.warnings.length > 0) degraded(ctx, w, result.warnings.join('; '), 'kv.compute');
     w.bulk(result.lines.join('\n'));
-  },
-  'kv.put': async (ctx, s, args, w) => {
-    // The record is checked here, so that a malformed one is refused before anything is written.
-    try {
-      parseRecord(
-        args
-          .slice(1)
-          .map((a) => a.toString('utf8'))
-          .join(' '),
-      );
-    } catch (error) {
-      throw new RespError(`ERR ${(error as Error).message}`);
-    }
-    const entry = indexOf(ctx).get(args[0] as Buffer) as Entry;
-    await onKeys(ctx, s, entry, args, w);
   },
 };
