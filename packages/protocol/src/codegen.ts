@@ -32,7 +32,7 @@ const checked = (f: Field): string => {
 export function compileWriter(layout: Layout, writeField: FieldWriter): MessageWriter {
   const lines: string[] = [];
   if (layout.type === 'OK') {
-    // At most 10 fields: always a fixmap, whose one-byte header is patched with the count.
+    // At most 15 fields: always a fixmap, whose one-byte header is patched with the count.
     lines.push('w.arrayHeader(3);', `w.uint(${layout.op});`, 'w.number(m.id);');
     // An offset from the output's start, not a position: the output may move as it grows.
     lines.push('const at = w.length;', 'w.byte(0x80);', 'let n = 0;');

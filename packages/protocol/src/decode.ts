@@ -2,7 +2,14 @@ import { Float, normalizeInt, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_MAX_DEPTH } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { Kind, LAYOUTS_BY_OP, OK_FIELDS } from './layout.js';
-import type { ExportEntry, Message, OkReply, WireRecord } from './messages.js';
+import type {
+  ExportEntry,
+  Member,
+  Membership,
+  Message,
+  OkReply,
+  WireRecord,
+} from './messages.js';
 import { isVersion, type Version } from './version.js';
 
 /** Thrown inside the validator and turned into a ProtocolError with the message's id. */
@@ -142,9 +149,43 @@ class Checker {
         return plain(v, name, 2);
       case Kind.SERVER:
         return plain(v, name, 1);
+      case Kind.MEMBERS:
+        return this.membership(v, name);
       case Kind.OK_FIELDS:
         throw new TypeError('the OK fields are read by okReply');
     }
+  }
+
+  private membership(v: unknown, name: string): Membership {
+    if (!Array.isArray(v) || v.length < 2)
+      return this.fail(name, 'an array [version, members, previous, change]', v);
+    const [version, members, previous, change] = v as unknown[];
+    const record: Membership = {
+      version: this.field(Kind.VERSION, `${name}.version`, version) as Version,
+      members: this.members(members, `${name}.members`),
+    };
+    if (previous !== undefined && previous !== null)
+      record.previous = this.members(previous, `${name}.previous`);
+    const text = this.field(Kind.OPT_STRING, `${name}.change`, change);
+    if (text !== undefined) record.change = text as string;
+    return record;
+  }
+
+  private members(v: unknown, name: string): Member[] {
+    if (!Array.isArray(v) || v.length === 0) return this.fail(name, 'a non-empty array', v);
+    return v.map((m: unknown, i) => {
+      const port = Array.isArray(m) ? toCount(m[2]) : undefined;
+      if (
+        !Array.isArray(m) ||
+        typeof m[0] !== 'string' ||
+        typeof m[1] !== 'string' ||
+        port === undefined ||
+        port < 1 ||
+        port > 65535
+      )
+        return this.fail(`${name}[${i}]`, 'a member [name, host, port]', m);
+      return { name: m[0], host: m[1], port };
+    });
   }
 
   private record(

@@ -4,7 +4,9 @@ import { encodeFast } from './fast-codec.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_BYTES } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { Kind, LAYOUTS, OK_FIELDS, fieldCount, type Field, type Layout } from './layout.js';
-import type { ExportEntry, Message, WireRecord } from './messages.js';
+import type { ExportEntry, Member, Membership, Message, WireRecord } from './messages.js';
+
+const wireMembers = (members: Member[]): unknown[] => members.map((m) => [m.name, m.host, m.port]);
 
 /** Options for encoding. */
 export interface EncodeOptions {
@@ -26,6 +28,15 @@ function wireField(kind: Kind, v: unknown): unknown {
       );
     case Kind.FLAG:
       return v === true;
+    case Kind.MEMBERS: {
+      const m = v as Membership;
+      return [
+        m.version,
+        wireMembers(m.members),
+        m.previous === undefined ? null : wireMembers(m.previous),
+        m.change ?? null,
+      ];
+    }
     default:
       return v;
   }

@@ -35,6 +35,8 @@ export const Kind = {
   STATS: 13,
   /** A small map of numbers and strings (HELLO's server info). */
   SERVER: 14,
+  /** A membership record: `[version, members, previous | nil, change | nil]`, a member `[name, host, port]`. */
+  MEMBERS: 15,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -74,6 +76,9 @@ const FIELDS: { readonly [T in MessageType]: readonly Field<FieldsOf<T>>[] } = {
   SCAN: [field('prefix', Kind.STRING), field('limit', Kind.COUNT), field('after', Kind.OPT_STRING)],
   STATS: [],
   EXPORT: [field('after', Kind.OPT_STRING), field('limit', Kind.COUNT)],
+  MEMBERS: [field('known', Kind.OPT_VERSION)],
+  MEMBERS_SET: [field('members', Kind.MEMBERS)],
+  EVICT: [field('key', Kind.STRING), field('version', Kind.VERSION)],
   OK: [],
   NOT_FOUND: [field('version', Kind.OPT_VERSION)],
   ERROR: [field('code', Kind.STRING), field('message', Kind.STRING)],
@@ -91,6 +96,7 @@ export const OK_FIELDS: readonly Field<FieldsOf<'OK'>>[] = [
   field('cursor', Kind.STRING),
   field('stats', Kind.STATS),
   field('server', Kind.SERVER),
+  field('members', Kind.MEMBERS),
 ];
 
 /** The OK reply travels as one field: the map of its result fields. */

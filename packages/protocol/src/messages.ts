@@ -30,6 +30,26 @@ export interface ServerInfo {
   id: string;
 }
 
+/** One server of the cluster: the name placement hashes, and where it listens. */
+export interface Member {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * The cluster's member list, kept by the servers themselves (MEMBERS / MEMBERS_SET) and versioned with
+ * the writing broker's clock: the newest version wins on every server. While data moves after a change,
+ * `previous` holds the members before it (reads ask both placements, writes go to both).
+ */
+export interface Membership {
+  version: Version;
+  members: Member[];
+  previous?: Member[];
+  /** What the change was, for STATUS (`ADD 127.0.0.1:7004`, `REMOVE s2`). */
+  change?: string;
+}
+
 /** Opens a connection: the protocol version spoken, and the auth token when the server wants one. */
 export interface HelloRequest {
   type: 'HELLO';
@@ -106,6 +126,33 @@ export interface ExportRequest {
   after?: string;
 }
 
+/**
+ * The server's membership record: answered OK with `members` when it holds one newer than `known`
+ * (and with only `version`, its record's version, when it does not).
+ */
+export interface MembersRequest {
+  type: 'MEMBERS';
+  id: number;
+  known?: Version;
+}
+/** Stores a membership record if it is newer than the server's: OK `applied`, `version` (the one kept). */
+export interface MembersSetRequest {
+  type: 'MEMBERS_SET';
+  id: number;
+  members: Membership;
+}
+/**
+ * Removes the key's record or tombstone from this server, leaving no tombstone, if its version is at
+ * most `version` (a newer write stays): handoff's cleanup of copies on servers that are no longer the
+ * key's replicas. OK `applied`.
+ */
+export interface EvictRequest {
+  type: 'EVICT';
+  id: number;
+  key: string;
+  version: Version;
+}
+
 /** Success. Which fields are present depends on the request (see the README's table). */
 export interface OkReply {
   type: 'OK';
@@ -120,6 +167,7 @@ export interface OkReply {
   cursor?: string;
   stats?: Stats;
   server?: ServerInfo;
+  members?: Membership;
 }
 /**
  * The key (or path) does not exist; `version` is the tombstone's when the record was deleted, or the
@@ -148,7 +196,10 @@ export type Request =
   | DeleteRequest
   | ScanRequest
   | StatsRequest
-  | ExportRequest;
+  | ExportRequest
+  | MembersRequest
+  | MembersSetRequest
+  | EvictRequest;
 export type Reply = OkReply | NotFoundReply | ErrorReply;
 export type Message = Request | Reply;
 export type MessageType = Message['type'];
@@ -165,6 +216,9 @@ export const OPCODES: Readonly<Record<MessageType, number>> = {
   SCAN: 8,
   STATS: 9,
   EXPORT: 10,
+  MEMBERS: 11,
+  MEMBERS_SET: 12,
+  EVICT: 13,
   OK: 64,
   NOT_FOUND: 65,
   ERROR: 66,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Float, type Doc, type Value } from '@triekv/record';
-import type { Message, Version } from '@triekv/protocol';
+import type { Membership, Message, Version } from '@triekv/protocol';
 
 const keyArb = fc.string({ unit: 'binary', maxLength: 6 });
 export const { value: valueArb, doc: docArb } = fc.letrec<{ value: Value; doc: Doc }>((tie) => ({
@@ -32,6 +32,12 @@ export const versionArb: fc.Arbitrary<Version> = fc.tuple(
 );
 const id = fc.nat({ max: 2 ** 32 - 1 });
 const str = fc.string({ unit: 'binary', maxLength: 12 });
+const memberArb = fc.record({ name: str, host: str, port: fc.integer({ min: 1, max: 65535 }) });
+const membersArb = fc.array(memberArb, { minLength: 1, maxLength: 4 });
+const membershipArb: fc.Arbitrary<Membership> = fc.record(
+  { version: versionArb, members: membersArb, previous: membersArb, change: str },
+  { requiredKeys: ['version', 'members'] },
+);
 
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc.record(
@@ -74,6 +80,12 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
   ),
   fc.record({ type: fc.constant('STATS' as const), id }),
   fc.record(
+    { type: fc.constant('MEMBERS' as const), id, known: versionArb },
+    { requiredKeys: ['type', 'id'] },
+  ),
+  fc.record({ type: fc.constant('MEMBERS_SET' as const), id, members: membershipArb }),
+  fc.record({ type: fc.constant('EVICT' as const), id, key: str, version: versionArb }),
+  fc.record(
     { type: fc.constant('EXPORT' as const), id, limit: fc.nat(), after: str },
     { requiredKeys: ['type', 'id', 'limit'] },
   ),
@@ -88,6 +100,7 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       ignoredCount: fc.nat(),
       keys: fc.array(str, { maxLength: 3 }),
       cursor: str,
+      members: membershipArb,
       entries: fc.array(
         fc.oneof(
           fc.record({ key: str, value: valueArb, version: versionArb }),

@@ -1,5 +1,8 @@
 import {
   ErrorCode,
+  compareVersions,
+  type Member,
+  type Membership,
   PROTOCOL_VERSION,
   type PutBatchRequest,
   type Reply,
@@ -30,6 +33,34 @@ export interface HandlerContext {
   maxFrameSize: number;
   info: ServerInfo;
   stats: () => Stats;
+  /** The cluster's membership record as this server keeps it (MEMBERS, MEMBERS_SET). */
+  members: MembersKeeper;
+}
+
+/** Where a server keeps the cluster's membership record: in memory, and in the data directory. */
+export interface MembersKeeper {
+  current(): Membership | undefined;
+  /** Stores a record newer than the current one (the handler has checked that it is). */
+  store(members: Membership): void;
+}
+
+/** Why a membership record is malformed (a name or an address twice), or undefined. */
+function membersProblem(m: Membership): string | undefined {
+  for (const [list, what] of [
+    [m.members, 'members'],
+    [m.previous ?? [], 'previous'],
+  ] as [Member[], string][]) {
+    const names = new Set<string>();
+    const addresses = new Set<string>();
+    for (const member of list) {
+      const address = `${member.host}:${member.port}`;
+      if (names.has(member.name)) return `${what}: the name ${JSON.stringify(member.name)} is there twice`;
+      if (addresses.has(address)) return `${what}: the address ${address} is there twice`;
+      names.add(member.name);
+      addresses.add(address);
+    }
+  }
+  return undefined;
 }
 
 const error = (id: number, code: string, message: string): Reply => ({
@@ -211,6 +242,34 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
     }
     case 'STATS':
       return { type: 'OK', id, stats: ctx.stats() };
+    case 'MEMBERS': {
+      const current = ctx.members.current();
+      if (current === undefined) return { type: 'OK', id };
+      const newer = request.known === undefined || compareVersions(current.version, request.known) > 0;
+      return newer
+        ? { type: 'OK', id, version: current.version, members: current }
+        : { type: 'OK', id, version: current.version };
+    }
+    case 'MEMBERS_SET': {
+      const offered = request.members;
+      const problem = membersProblem(offered);
+      if (problem !== undefined) return error(id, ErrorCode.BAD_MESSAGE, `MEMBERS_SET: ${problem}`);
+      const future = futureVersion('the membership', offered.version, ctx);
+      if (future !== undefined) return error(id, ErrorCode.BAD_VALUE, future);
+      const current = ctx.members.current();
+      // The newest record wins on every server; an older one is answered with the one kept.
+      if (current !== undefined && compareVersions(offered.version, current.version) <= 0)
+        return { type: 'OK', id, applied: false, version: current.version, members: current };
+      ctx.members.store(offered);
+      return { type: 'OK', id, applied: true, version: offered.version };
+    }
+    case 'EVICT': {
+      if (tooLong(request.key, ctx.maxKeyLength))
+        return error(id, ErrorCode.LIMIT, `key longer than ${ctx.maxKeyLength}`);
+      const result = ctx.store.evict(request.key, request.version);
+      if (result.applied) ctx.journal?.(request.key, result.record as string);
+      return { type: 'OK', id, applied: result.applied };
+    }
   }
 }
 

@@ -42,6 +42,11 @@ const TOMBSTONE = 0;
 const LIVE = 1;
 /** A record whose value is not a document: a tagged value follows the version. */
 const LIVE_VALUE = 2;
+/**
+ * Not a record but a log entry's marker that the key was evicted (handed off: removed from this
+ * server with no tombstone) at a version; never stored in the store.
+ */
+const EVICTED = 3;
 
 /** A float, or a negative int (or -0), held in a `number`: a float64. */
 const NUMBER = 1;
@@ -83,6 +88,16 @@ export function packTombstone(version: Version): string {
   return pack(TOMBSTONE, null, version);
 }
 
+/** Packs an eviction marker (for the log): the key removed here, with no tombstone, up to `version`. */
+export function packEviction(version: Version): string {
+  return pack(EVICTED, null, version);
+}
+
+/** Whether `packed` is an eviction marker, not a record. */
+export function isEviction(packed: string): boolean {
+  return packed.charCodeAt(0) === EVICTED;
+}
+
 function pack(kind: number, value: Value, version: Version): string {
   out.reset();
   out.unit(kind);
@@ -90,7 +105,7 @@ function pack(kind: number, value: Value, version: Version): string {
   out.varint(version[1]);
   out.varint(version[2].length);
   out.text(version[2]);
-  if (kind !== TOMBSTONE) {
+  if (kind === LIVE || kind === LIVE_VALUE) {
     stackTop = 0;
     if (kind === LIVE) writeDoc(value as Doc);
     else writeValue(value);
@@ -190,13 +205,13 @@ function boundedVarintEnd(packed: string, at: number, end: number): number {
 export function isPackedRecord(packed: string): boolean {
   const end = packed.length;
   const kind = packed.charCodeAt(0);
-  if (kind !== TOMBSTONE && kind !== LIVE && kind !== LIVE_VALUE) return false;
+  if (kind !== TOMBSTONE && kind !== LIVE && kind !== LIVE_VALUE && kind !== EVICTED) return false;
   const counter = boundedVarintEnd(packed, 1, end);
   const node = counter < 0 ? -1 : boundedVarintEnd(packed, counter, end);
   const text = node < 0 ? -1 : boundedVarintEnd(packed, node, end);
   if (text < 0) return false;
   const docAt = text + readVarint(packed, node);
-  if (kind === TOMBSTONE) return docAt === end;
+  if (kind === TOMBSTONE || kind === EVICTED) return docAt === end;
   if (kind === LIVE_VALUE) return docAt < end && valueEndWithin(packed, docAt, end) === end;
   if (docAt + 2 * NUM > end) return false;
   const entriesEnd = readNum(packed, docAt);

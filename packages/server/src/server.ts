@@ -13,6 +13,7 @@ import {
   HybridClock,
   PROTOCOL_VERSION,
   type Stats,
+  type Membership,
 } from '@triekv/protocol';
 import { COMMANDS, CommandTable, DEFAULT_MAX_INLINE_BYTES } from '@triekv/resp';
 import pino, { type Logger } from 'pino';
@@ -41,6 +42,7 @@ import { ListenError, ServerStateError } from './errors.js';
 import { Counters } from './stats.js';
 import { Store } from './store.js';
 import { DataDir, type FsyncPolicy, type Recovery } from './persistence/data-dir.js';
+import { readMembersFile, writeMembersFile } from './persistence/members-file.js';
 
 /** STATS values are numbers: the fsync policy as 0 (off), 1 (batch), 2 (always). */
 const FSYNC_CODES: Record<FsyncPolicy, number> = { off: 0, batch: 1, always: 2 };
@@ -202,6 +204,8 @@ export class KvServer {
   private tcp: Server | undefined;
   private resp: Server | undefined;
   private dataDir: DataDir | undefined;
+  /** The cluster's membership record as this server keeps it (see MEMBERS_SET). */
+  private membership: Membership | undefined;
   private written = 0;
   /** What the last start recovered from the data directory. */
   recovery: Recovery | undefined;
@@ -241,6 +245,24 @@ export class KvServer {
       log,
       info: { protocol: PROTOCOL_VERSION, name: options.name ?? 'triekv', id: this.id },
       stats: () => this.stats(),
+      members: {
+        current: () => this.membership,
+        store: (members) => {
+          if (this.options.dataDir !== undefined) writeMembersFile(this.options.dataDir, members);
+          this.membership = members;
+          log.info(
+            {
+              version: members.version,
+              members: members.members.map((m) => m.name),
+              ...(members.previous === undefined
+                ? {}
+                : { previous: members.previous.map((m) => m.name) }),
+              ...(members.change === undefined ? {} : { change: members.change }),
+            },
+            'membership changed',
+          );
+        },
+      },
     };
     const ctx = this.ctx;
     this.respCtx = {
@@ -477,6 +499,7 @@ export class KvServer {
     );
     this.dataDir = dataDir;
     this.recovery = recovery;
+    this.membership = readMembersFile(dir, this.ctx.log);
     this.ctx.journal = (key, record) => {
       this.written++;
       dataDir.append({ key, record });

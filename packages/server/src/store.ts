@@ -4,7 +4,9 @@ import { Trie } from '@triekv/trie';
 import {
   compareToPacked,
   find,
+  isEviction,
   isLive,
+  packEviction,
   packRecord,
   packTombstone,
   packedVersion,
@@ -138,10 +140,24 @@ export class Store {
   }
 
   /**
+   * Removes `key`'s record or tombstone, leaving nothing, when its version is at most `version` (a
+   * newer write stays): a copy handed off to the key's replicas. `record` is the log's marker of it.
+   */
+  evict(key: string, version: Version): { applied: boolean; record?: string } {
+    const current = this.records.get(key);
+    if (current === undefined || compareToPacked(current, version) > 0) return { applied: false };
+    if (isLive(current)) this.liveCount--;
+    this.records.delete(key);
+    return { applied: true, record: packEviction(version) };
+  }
+
+  /**
    * Puts back a packed record (a document or a tombstone) as a log or snapshot holds it, unless a newer
-   * (or the same) version is stored; whether it was applied. For recovery: nothing is unpacked.
+   * (or the same) version is stored; whether it was applied. For recovery: nothing is unpacked. An
+   * eviction marker removes the key as `evict` did.
    */
   restore(key: string, record: string): boolean {
+    if (isEviction(record)) return this.evict(key, packedVersion(record)).applied;
     const current = this.records.get(key);
     if (current !== undefined && compareToPacked(current, packedVersion(record)) >= 0) return false;
     const wasLive = current !== undefined && isLive(current);

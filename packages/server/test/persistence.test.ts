@@ -172,7 +172,7 @@ describe('data directory', () => {
     bytes[3] = 99;
     writeFileSync(log, bytes);
     await expect(openDir(dir)).rejects.toThrow(
-      /written by a newer triekv \(format 99; this server reads format 3\)/,
+      /written by a newer triekv \(format 99; this server reads format 4\)/,
     );
     writeFileSync(log, 'hello, world');
     await expect(openDir(dir)).rejects.toThrow(/not a triekv data file/);
@@ -270,7 +270,7 @@ describe('data directory', () => {
     await again.dataDir.close();
   });
 
-  it('reads a format 1 directory (msgpack entries) and marks its log as format 3', async () => {
+  it('reads a format 1 directory (msgpack entries) and marks its log as format 4', async () => {
     // As a server before format 2 left it: no manifest, snapshot.bin and log.bin of format 1 entries.
     const format1 = (kind: number, entries: Buffer[]): Buffer => {
       const head = Buffer.from([0x54, 0x4b, 0x56, 1, 0, 0, 0, kind]);
@@ -299,7 +299,7 @@ describe('data directory', () => {
     expect(shown(store, 'a')).toBe('{ "x" : 17.0 ; "big" : 123456789012345678901 }');
     expect(shown(store, 'b')).toBe('missing @2');
     expect(shown(store, 'c')).toBe('{ "z" : "zz" }');
-    expect(readFileSync(join(dir, 'log.bin'))[3]).toBe(3);
+    expect(readFileSync(join(dir, 'log.bin'))[3]).toBe(4);
     put(dataDir, store, 'd', '{ "w" : 4 }', v(4));
     await dataDir.sync();
     await dataDir.close();

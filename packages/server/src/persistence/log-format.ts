@@ -17,9 +17,11 @@ import { isPackedRecord, packRecord, packTombstone } from '../packed.js';
  * record in one byte per unit when every unit is below 256 (a record of Latin-1 text), else two.
  * Format 3 is format 2 whose records may hold any value (lists, booleans, null, bytes, a top-level value
  * that is not a document): new tags in the packed record, so a format 2 record reads as it did.
+ * Format 4 is format 3 whose log may also hold eviction markers (`packEviction`: a key handed off to
+ * its replicas and removed here, with no tombstone).
  * Format 1 bodies (still read) are a msgpack array `[op, key, value | nil, [wall, counter, node]]`.
  */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 export const HEADER_BYTES = 8;
 export const ENTRY_HEAD = 8;
 const MAGIC = [0x54, 0x4b, 0x56]; // "TKV"
