@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { HybridClock, Reply } from '@triekv/protocol';
+import type { HybridClock, Member, Membership, Reply, Version } from '@triekv/protocol';
 import { parsePath, type Path, type Value } from '@triekv/record';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { DEFAULT_SCAN_LIMIT } from './defaults.js';
-import { DeleteRefusedError, UnavailableError } from './errors.js';
+import { DeleteRefusedError, MembershipError, UnavailableError } from './errors.js';
 import {
   computeWith,
   type Angles,
@@ -15,6 +15,14 @@ import {
 import { load, type LoadOptions, type LoadSummary } from './load.js';
 import { read } from './read.js';
 import { repair, type RepairSummary } from './repair.js';
+import {
+  changeMembership,
+  rebalance,
+  type RebalanceOptions,
+  type RebalanceProgress,
+  type RebalanceSummary,
+} from './rebalance.js';
+import type { ServerAddress } from './server-file.js';
 import type { CallOptions, ServerConnection } from './server-connection.js';
 import type { Placement, ReadResult, ServerStatus, WriteResult } from './types.js';
 
@@ -26,6 +34,23 @@ export interface BrokerOptions extends ClusterOptions {
   autoRepair?: boolean;
   /** How COMPUTE's sin, cos and tan read their argument. @default 'degrees' */
   angles?: Angles;
+  /** Keys a membership change's handoff copies (and removes) per second at most. @default 20000 */
+  rebalanceRate?: number;
+}
+
+/** The cluster's membership as a broker sees it (STATUS, INFO cluster, KV.CLUSTER INFO). */
+export interface MembershipInfo {
+  /** The membership record's version; undefined while the seed list has never been changed. */
+  version?: Version;
+  members: Member[];
+  /** While data moves after a change: the members before it. */
+  previous?: Member[];
+  /** The last change (`ADD ...`, `REMOVE ...`). */
+  change?: string;
+  /** Whether data is moving (here or on another broker). */
+  rebalancing: boolean;
+  /** Progress of the move this broker runs, when it runs one. */
+  progress?: RebalanceProgress;
 }
 
 /**
@@ -38,6 +63,7 @@ export class Broker extends EventEmitter<{
   down: [server: string];
   repaired: [server: string, copied: number];
   repairFailed: [reason: string];
+  membership: [record: Membership];
 }> {
   /** The servers, placement and clock this broker works over. */
   readonly cluster: Cluster;
@@ -46,6 +72,9 @@ export class Broker extends EventEmitter<{
   readonly angles: Angles;
   private repairing: Promise<unknown> | undefined;
   private activeRepairs = 0;
+  private readonly rebalanceRate: number | undefined;
+  /** The membership change (or REBALANCE) this broker runs, and how far it is. */
+  private move: { progress?: RebalanceProgress } | undefined;
 
   constructor(options: BrokerOptions) {
     super();
@@ -60,7 +89,15 @@ export class Broker extends EventEmitter<{
         `options.angles must be 'degrees' or 'radians', got ${JSON.stringify(options.angles)}`,
       );
     this.angles = options.angles ?? 'degrees';
-    for (const connection of this.cluster.connections) {
+    if (
+      options.rebalanceRate !== undefined &&
+      !(Number.isFinite(options.rebalanceRate) && options.rebalanceRate > 0)
+    )
+      throw new TypeError(
+        `options.rebalanceRate must be a number > 0 (keys per second), got ${options.rebalanceRate}`,
+      );
+    this.rebalanceRate = options.rebalanceRate;
+    const watch = (connection: ServerConnection): void => {
       let wasDown = false;
       connection.on('down', () => {
         wasDown = true;
@@ -70,7 +107,10 @@ export class Broker extends EventEmitter<{
         this.emit('up', connection.name);
         if (wasDown && this.autoRepair && !this.cluster.isClosed) void this.repairSoon();
       });
-    }
+    };
+    for (const connection of this.cluster.connections) watch(connection);
+    this.cluster.on('connection', watch);
+    this.cluster.on('membership', (record) => this.emit('membership', record));
   }
 
   /** Replicas per record. */
@@ -106,6 +146,10 @@ export class Broker extends EventEmitter<{
       throw new UnavailableError(`no server is up to write ${JSON.stringify(key)} to`);
     const version = this.cluster.clock.tick();
     const request = { type: 'PUT', key, value, version } as const;
+    // While data moves after a membership change, the key's replicas under the previous members get
+    // the write too (best effort: the count is of the members' replicas).
+    const extra = this.cluster.moveTargets(key, targets);
+    for (const c of extra) c.request(request, options).catch(() => undefined);
     const results = await Promise.allSettled(targets.map((c) => c.request(request, options)));
     // Stopped by the caller: say so (some replicas may have the write, as with any abandoned call).
     options?.signal?.throwIfAborted();
@@ -194,6 +238,76 @@ export class Broker extends EventEmitter<{
     }
   }
 
+  /**
+   * Adds a server to the cluster: publishes the new member list (every broker takes it within about
+   * a second), copies to the new server the keys it now holds (throttled to `rebalanceRate`), then
+   * removes the copies that are no longer needed elsewhere. Refused while a server is down (unless
+   * `force`), while another change is in progress, and when the server is unreachable or another
+   * cluster's. Reads and writes go on meanwhile, every read right.
+   */
+  addServer(address: ServerAddress, options?: RebalanceOptions): Promise<RebalanceSummary> {
+    return this.moving((o) => changeMembership(this.cluster, { add: address }, o), options);
+  }
+
+  /**
+   * Removes a server (`name` or `host:port`) from the cluster: its keys are copied to their new
+   * replicas first, then it leaves the membership and its copies are removed; it can be stopped once
+   * this resolves, with nothing lost. Refused when fewer than k servers would remain.
+   */
+  removeServer(server: string, options?: RebalanceOptions): Promise<RebalanceSummary> {
+    return this.moving((o) => changeMembership(this.cluster, { remove: server }, o), options);
+  }
+
+  /**
+   * Finishes a membership change in progress whose broker has stopped, or, when none is in progress,
+   * runs one repair pass that also removes copies left on stand-in servers (hinted handoff).
+   */
+  rebalance(options?: RebalanceOptions): Promise<RebalanceSummary> {
+    return this.moving((o) => rebalance(this.cluster, o), options);
+  }
+
+  private async moving(
+    run: (options: RebalanceOptions) => Promise<RebalanceSummary>,
+    options: RebalanceOptions = {},
+  ): Promise<RebalanceSummary> {
+    this.cluster.checkOpen(options);
+    if (this.move !== undefined)
+      throw new MembershipError(
+        'IN_PROGRESS',
+        'this broker is running a membership change already: wait for it to finish',
+      );
+    const move: { progress?: RebalanceProgress } = {};
+    this.move = move;
+    try {
+      return await run({
+        ...options,
+        ...(options.rate === undefined && this.rebalanceRate !== undefined
+          ? { rate: this.rebalanceRate }
+          : {}),
+        onProgress: (p) => {
+          move.progress = p;
+          options.onProgress?.(p);
+        },
+      });
+    } finally {
+      this.move = undefined;
+    }
+  }
+
+  /** The cluster's membership: its version, members, the last change, and whether data is moving. */
+  membership(): MembershipInfo {
+    const record = this.cluster.membership;
+    const progress = this.move?.progress;
+    return {
+      ...(record === undefined ? {} : { version: record.version }),
+      members: this.cluster.memberList(),
+      ...(record?.previous === undefined ? {} : { previous: record.previous }),
+      ...(record?.change === undefined ? {} : { change: record.change }),
+      rebalancing: this.cluster.moving || this.move !== undefined,
+      ...(progress === undefined ? {} : { progress }),
+    };
+  }
+
   /** Whether a repair pass (asked for, or run on its own after a server came back) is running. */
   get repairInProgress(): boolean {
     return this.activeRepairs > 0;
@@ -230,18 +344,11 @@ export class Broker extends EventEmitter<{
   }
 
   /**
-   * The servers that may hold `key`: under `hash` those of its order up to its k-th live one, under
-   * `random` every server.
+   * The servers that may hold `key`: under `hash` those of its order up to its k-th live one (under
+   * the previous members too, while data moves after a membership change), under `random` every server.
    */
   private mayHold(key: string): ServerConnection[] {
-    if (this.placement === 'random') return [...this.cluster.connections];
-    const mayHold: ServerConnection[] = [];
-    let live = 0;
-    for (const c of this.cluster.order(key)) {
-      mayHold.push(c);
-      if (c.up && ++live === this.k) break;
-    }
-    return mayHold;
+    return this.cluster.mayHold(key);
   }
 
   /**

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_MAX_FRAME_SIZE, HybridClock } from '@triekv/protocol';
-import { DEFAULT_K, DEFAULT_MAX_CLOCK_DRIFT_MS } from './defaults.js';
+import { EventEmitter } from 'node:events';
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  HybridClock,
+  compareVersions,
+  type Member,
+  type Membership,
+} from '@triekv/protocol';
+import { DEFAULT_K, DEFAULT_MAX_CLOCK_DRIFT_MS, DEFAULT_MEMBERSHIP_POLL_MS } from './defaults.js';
 import { BrokerClosedError } from './errors.js';
 import { hash32, rendezvousOrder } from './rendezvous.js';
 import { ServerConnection, type CallOptions, type ConnectionOptions } from './server-connection.js';
@@ -22,6 +29,11 @@ export interface ClusterOptions extends ConnectionOptions {
    * clock, and the read says so in a warning. @default 60000
    */
   maxClockDriftMs?: number;
+  /**
+   * How often the cluster's membership record is asked of a server (each time the next live one), ms:
+   * a change made by another broker is seen within about this long. @default 500
+   */
+  membershipPollMs?: number;
 }
 
 /**
@@ -34,12 +46,27 @@ export interface ClusterView {
   readonly placement: Placement;
   /** Largest request frame sent (see `ConnectionOptions.maxFrameSize`). */
   readonly maxFrameSize: number;
+  /** Every server in use: the members, then (while data moves after a change) the previous ones. */
   readonly connections: readonly ServerConnection[];
   readonly clock: HybridClock;
-  /** The key's servers in placement order (all of them; rendezvous order under `hash`). */
+  /** Whether data is moving after a membership change (the previous members are still in use). */
+  readonly moving: boolean;
+  /** The members (the seeds until a membership record is taken); `connections` less servers leaving. */
+  readonly memberConnections: readonly ServerConnection[];
+  /**
+   * The key's servers in placement order: every member (rendezvous order under `hash`), then, while
+   * data moves, the previous members that are not members any more.
+   */
   order(key: string): ServerConnection[];
-  /** Where a write of `key` goes: the first k live servers in its order, or k random live ones. */
+  /** Where a write of `key` goes: the first k live members in its order, or k random live ones. */
   writeTargets(key: string): ServerConnection[];
+  /**
+   * While data moves: the key's first k live servers under the previous members, less `targets` (a
+   * write goes there too, a read asks them too); otherwise none.
+   */
+  moveTargets(key: string, targets: readonly ServerConnection[]): ServerConnection[];
+  /** The key's home: its first k members in placement order, up or not (`hash` only). */
+  home(key: string): ServerConnection[];
   /** Warnings that apply to every answer while k or more servers are down. */
   downWarnings(): string[];
   /** Resolves once any server is up, or after `ms` (or when the signal aborts). */
@@ -48,23 +75,63 @@ export interface ClusterView {
   checkOpen(options?: CallOptions): void;
 }
 
+/** The servers of one placement (the members, or the previous members) and their rendezvous seeds. */
+interface Placed {
+  servers: ServerConnection[];
+  seeds: number[];
+}
+
+const placed = (servers: ServerConnection[]): Placed => ({
+  servers,
+  seeds: servers.map((c) => hash32(c.name)),
+});
+
+const NONE: ServerConnection[] = [];
+
+/** A connection's member entry: its name and address. */
+export function memberOf(c: ServerConnection): Member {
+  return { name: c.name, host: c.address.host, port: c.address.port };
+}
+
 /**
  * The cluster as one process sees it: a connection to every server (each with its own liveness), the
  * placement of keys on them, and the hybrid logical clock that versions this process's writes. The
  * Broker is the user API over it; reads, loads and repairs take it as a `ClusterView`.
+ *
+ * Membership: the servers given are the seeds. The cluster's own member list is a versioned record the
+ * servers keep (MEMBERS); the cluster takes the newest one any server has at start and then asks one
+ * live server every `membershipPollMs`, connecting to new members and closing connections to servers
+ * that left. A server that holds an older record (or none: a restarted in-memory server) is given the
+ * current one. Emits `connection` for every new server connection and `membership` for every record
+ * taken.
  */
-export class Cluster implements ClusterView {
+export class Cluster
+  extends EventEmitter<{ connection: [ServerConnection]; membership: [Membership] }>
+  implements ClusterView
+{
   readonly k: number;
   readonly placement: Placement;
   readonly maxFrameSize: number;
-  readonly connections: ServerConnection[];
+  /** Every server in use: the members, then (while data moves) the previous ones. */
+  connections: ServerConnection[];
   readonly clock: HybridClock;
-  private readonly seeds: number[];
-  /** Scores of the servers `writeTargets` has picked so far (k + 1 slots, reused). */
+  /** The membership record in use; undefined while the seeds have never been changed. */
+  membership: Membership | undefined;
+  /** How often the membership is polled, ms. */
+  readonly membershipPollMs: number;
+  private members: Placed;
+  private previous: Placed | undefined;
+  /** Scores of the servers `firstLive` has picked so far (k + 1 slots, reused). */
   private readonly scoreScratch: Float64Array;
   private closed = false;
+  private readonly options: ClusterOptions;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollNext = 0;
+  /** Connections kept open although they left the membership (a handoff still reads from them). */
+  private readonly held = new Set<ServerConnection>();
 
   constructor(options: ClusterOptions) {
+    super();
     if (!Array.isArray(options.servers) || options.servers.length === 0) {
       throw new TypeError('options.servers must list at least one server');
     }
@@ -94,18 +161,162 @@ export class Cluster implements ClusterView {
       Date.now,
       options.maxClockDriftMs ?? DEFAULT_MAX_CLOCK_DRIFT_MS,
     );
+    this.options = options;
+    this.membershipPollMs = options.membershipPollMs ?? DEFAULT_MEMBERSHIP_POLL_MS;
     this.connections = options.servers.map((address) => new ServerConnection(address, options));
-    this.seeds = this.connections.map((c) => hash32(c.name));
+    this.members = placed(this.connections);
     this.scoreScratch = new Float64Array(k + 1);
+  }
+
+  /** The options every server connection is made with. */
+  get connectionOptions(): ConnectionOptions {
+    return this.options;
+  }
+
+  get moving(): boolean {
+    return this.previous !== undefined;
+  }
+
+  /** The members (the seeds until a membership record is taken). */
+  get memberConnections(): readonly ServerConnection[] {
+    return this.members.servers;
+  }
+
+  /** The members before the change whose data is moving, or undefined. */
+  get previousConnections(): readonly ServerConnection[] | undefined {
+    return this.previous?.servers;
+  }
+
+  /** The member list in use, as a record's `members` holds it. */
+  memberList(): Member[] {
+    return this.members.servers.map(memberOf);
+  }
+
+  /**
+   * Takes `record` as the cluster's membership if it is newer than the one in use (whether it was):
+   * connects to its new servers and closes the connections to servers that are in neither its members
+   * nor its previous members (unless held).
+   */
+  adopt(record: Membership): boolean {
+    if (this.closed) return false;
+    if (
+      this.membership !== undefined &&
+      compareVersions(record.version, this.membership.version) <= 0
+    )
+      return false;
+    const known = new Map<string, ServerConnection>();
+    for (const c of [...this.connections, ...this.held]) known.set(c.name, c);
+    const fresh: ServerConnection[] = [];
+    const connectionFor = (m: Member): ServerConnection => {
+      const have = known.get(m.name);
+      if (have !== undefined && have.address.host === m.host && have.address.port === m.port)
+        return have;
+      const c = new ServerConnection({ host: m.host, port: m.port, name: m.name }, this.options);
+      known.set(m.name, c);
+      fresh.push(c);
+      return c;
+    };
+    const members = record.members.map(connectionFor);
+    const previous = record.previous?.map(connectionFor);
+    const inUse = [...members, ...(previous ?? []).filter((c) => !members.includes(c))];
+    const dropped = this.connections.filter((c) => !inUse.includes(c));
+    this.members = placed(members);
+    this.previous = previous === undefined ? undefined : placed(previous);
+    this.connections = inUse;
+    this.membership = record;
+    for (const c of fresh) {
+      this.emit('connection', c);
+      void c.start();
+    }
+    for (const c of dropped) if (!this.held.has(c)) c.close();
+    this.emit('membership', record);
+    return true;
+  }
+
+  /** Keeps `connections` open even if they leave the membership, until `release` (a handoff's reads). */
+  hold(connections: Iterable<ServerConnection>): void {
+    for (const c of connections) this.held.add(c);
+  }
+
+  /** Ends `hold`: held connections that are not in use any more are closed. */
+  release(): void {
+    for (const c of this.held) if (!this.connections.includes(c)) c.close();
+    this.held.clear();
+  }
+
+  /**
+   * Asks every live server for its membership record and takes the newest (see `adopt`); resolves with
+   * the record in use afterwards.
+   */
+  async refreshMembership(options?: CallOptions): Promise<Membership | undefined> {
+    const live = this.connections.filter((c) => c.up);
+    const replies = await Promise.allSettled(
+      live.map((c) =>
+        c.request(
+          {
+            type: 'MEMBERS',
+            ...(this.membership === undefined ? {} : { known: this.membership.version }),
+          },
+          options,
+        ),
+      ),
+    );
+    let newest: Membership | undefined;
+    for (const r of replies)
+      if (r.status === 'fulfilled' && r.value.type === 'OK' && r.value.members !== undefined) {
+        const m = r.value.members;
+        if (newest === undefined || compareVersions(m.version, newest.version) > 0) newest = m;
+      }
+    if (newest !== undefined && this.adopt(newest)) await this.connected();
+    return this.membership;
+  }
+
+  /** Resolves once every connection in use has had its first attempt. */
+  private async connected(): Promise<void> {
+    await Promise.all(this.connections.map((c) => c.start()));
+  }
+
+  /** One poll: the next live server is asked for a newer record, or given ours if it has an older one. */
+  private poll(): void {
+    const live = this.connections.filter((c) => c.up);
+    if (live.length === 0) return;
+    const c = live[this.pollNext++ % live.length] as ServerConnection;
+    const ours = this.membership;
+    c.request(
+      { type: 'MEMBERS', ...(ours === undefined ? {} : { known: ours.version }) },
+      { timeoutMs: Math.max(1000, this.membershipPollMs * 2) },
+    ).then(
+      (reply) => {
+        if (reply.type !== 'OK') return;
+        if (reply.members !== undefined) {
+          if (this.adopt(reply.members)) void this.connected();
+          return;
+        }
+        // The server is behind (restarted without a data directory, or down while the record changed).
+        if (
+          ours !== undefined &&
+          (reply.version === undefined || compareVersions(reply.version, ours.version) < 0)
+        )
+          c.request({ type: 'MEMBERS_SET', members: ours }).catch(() => undefined);
+      },
+      () => undefined,
+    );
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Connects to every server; resolves once each has had its first attempt. */
+  /**
+   * Connects to every server; resolves once each has had its first attempt and the newest membership
+   * record any of them holds has been taken (and its servers tried).
+   */
   async start(): Promise<void> {
-    await Promise.all(this.connections.map((c) => c.start()));
+    await this.connected();
+    await this.refreshMembership({ timeoutMs: 2000 });
+    if (this.closed || this.pollTimer !== undefined) return;
+    this.pollTimer = setInterval(() => this.poll(), this.membershipPollMs);
+    this.pollTimer.unref();
   }
 
   /**
@@ -129,23 +340,72 @@ export class Cluster implements ClusterView {
     return this.connections.filter((c) => !c.up);
   }
 
-  /** The key's servers in placement order (all of them; rendezvous order under `hash`). */
+  /**
+   * The key's servers in placement order: every member (rendezvous order under `hash`), then, while
+   * data moves, the previous members that are not members any more (in their own order).
+   */
   order(key: string): ServerConnection[] {
-    return rendezvousOrder(key, this.seeds).map((i) => this.connections[i] as ServerConnection);
+    const ordered = orderOf(key, this.members);
+    if (this.previous === undefined) return ordered;
+    for (const c of orderOf(key, this.previous)) if (!ordered.includes(c)) ordered.push(c);
+    return ordered;
   }
 
-  /** Where a write of `key` goes: the first k live servers in its order, or k random live ones. */
+  /** The key's servers in the previous members' order (while data moves), or undefined. */
+  previousOrder(key: string): ServerConnection[] | undefined {
+    return this.previous === undefined ? undefined : orderOf(key, this.previous);
+  }
+
+  home(key: string): ServerConnection[] {
+    return orderOf(key, this.members).slice(0, this.k);
+  }
+
+  /** The key's servers in the members' order alone. */
+  memberOrder(key: string): ServerConnection[] {
+    return orderOf(key, this.members);
+  }
+
+  /** Where a write of `key` goes: the first k live members in its order, or k random live ones. */
   writeTargets(key: string): ServerConnection[] {
     if (this.placement === 'random')
-      return shuffle(this.connections.filter((c) => c.up)).slice(0, this.k);
-    // The k best-scoring live servers, picked without sorting them all (this runs for every record of
-    // a load): the same servers, in the same order, as order(key) filtered to live ones.
+      return shuffle(this.members.servers.filter((c) => c.up)).slice(0, this.k);
+    return this.firstLive(key, this.members);
+  }
+
+  moveTargets(key: string, targets: readonly ServerConnection[]): ServerConnection[] {
+    if (this.previous === undefined || this.placement === 'random') return NONE;
+    const old = this.firstLive(key, this.previous);
+    let extra: ServerConnection[] | undefined;
+    for (const c of old) if (!targets.includes(c)) (extra ??= []).push(c);
+    return extra ?? NONE;
+  }
+
+  /**
+   * The servers that may hold `key`: under `hash` those of its order up to its k-th live one (under
+   * the previous members too, while data moves), under `random` every server.
+   */
+  mayHold(key: string): ServerConnection[] {
+    if (this.placement === 'random') return [...this.connections];
+    const mayHold = upToKthLive(orderOf(key, this.members), this.k);
+    if (this.previous !== undefined)
+      for (const c of upToKthLive(orderOf(key, this.previous), this.k))
+        if (!mayHold.includes(c)) mayHold.push(c);
+    return mayHold;
+  }
+
+  /**
+   * The k best-scoring live servers of `among`, picked without sorting them all (this runs for every
+   * record of a load): the same servers, in the same order, as its rendezvous order filtered to live
+   * ones.
+   */
+  private firstLive(key: string, among: Placed): ServerConnection[] {
     const picked: ServerConnection[] = [];
     const scores = this.scoreScratch;
-    for (let i = 0; i < this.connections.length; i++) {
-      const c = this.connections[i] as ServerConnection;
+    const servers = among.servers;
+    for (let i = 0; i < servers.length; i++) {
+      const c = servers[i] as ServerConnection;
       if (!c.up) continue;
-      const score = hash32(key, this.seeds[i]);
+      const score = hash32(key, among.seeds[i]);
       let at = picked.length;
       // Equal scores keep index order, as in rendezvousOrder.
       while (at > 0 && (scores[at - 1] as number) < score) at--;
@@ -176,8 +436,24 @@ export class Cluster implements ClusterView {
   /** Closes every connection; the cluster cannot be used afterwards. */
   close(): void {
     this.closed = true;
-    for (const c of this.connections) c.close();
+    clearInterval(this.pollTimer);
+    for (const c of [...this.connections, ...this.held]) c.close();
   }
+}
+
+function orderOf(key: string, among: Placed): ServerConnection[] {
+  return rendezvousOrder(key, among.seeds).map((i) => among.servers[i] as ServerConnection);
+}
+
+/** The servers of `order` up to and including its k-th live one. */
+function upToKthLive(order: ServerConnection[], k: number): ServerConnection[] {
+  const out: ServerConnection[] = [];
+  let live = 0;
+  for (const c of order) {
+    out.push(c);
+    if (c.up && ++live === k) break;
+  }
+  return out;
 }
 
 function shuffle<T>(items: T[]): T[] {

@@ -33,3 +33,8 @@ export const DEFAULT_MAX_CLOCK_DRIFT_MS = 60_000;
 
 /** Commands of a script (kv-broker's stdin) in flight at once. */
 export const DEFAULT_SCRIPT_WINDOW = 64;
+
+/** How often a broker asks a server for the cluster's membership record, ms. */
+export const DEFAULT_MEMBERSHIP_POLL_MS = 500;
+/** Keys a handoff copies per second at most (after a membership change). */
+export const DEFAULT_REBALANCE_RATE = 20_000;

@@ -123,3 +123,30 @@ export class BrokerClosedError extends BrokerError {
     this.name = 'BrokerClosedError';
   }
 }
+
+/** Why a membership change was refused. */
+export type MembershipReason =
+  | 'IN_PROGRESS'
+  | 'SERVERS_DOWN'
+  | 'TOO_FEW'
+  | 'UNKNOWN_MEMBER'
+  | 'ALREADY_MEMBER'
+  | 'UNREACHABLE'
+  | 'OTHER_CLUSTER'
+  | 'SUPERSEDED'
+  | 'NO_MOVE';
+
+/**
+ * A membership change (ADD SERVER, REMOVE SERVER, REBALANCE) refused or stopped, with `reason`. Code
+ * `MEMBERSHIP`. Nothing is lost either way: a change stopped halfway leaves the cluster moving, every
+ * read right, and REBALANCE (here or on any broker) finishes it.
+ */
+export class MembershipError extends BrokerError {
+  constructor(
+    readonly reason: MembershipReason,
+    message: string,
+  ) {
+    super(message, 'MEMBERSHIP');
+    this.name = 'MembershipError';
+  }
+}

@@ -21,12 +21,13 @@
 export {
   Broker,
   type BrokerOptions,
+  type MembershipInfo,
   type Placement,
   type ReadResult,
   type ServerStatus,
   type WriteResult,
 } from './broker.js';
-export { Cluster, type ClusterOptions, type ClusterView } from './cluster.js';
+export { Cluster, memberOf, type ClusterOptions, type ClusterView } from './cluster.js';
 export {
   ServerConnection,
   type CallOptions,
@@ -39,7 +40,17 @@ export { hash32, rendezvousOrder } from './rendezvous.js';
 export { runScript, type ScriptOptions } from './script.js';
 export { KeyOrder } from './key-order.js';
 export { load, type LoadOptions, type LoadProgress, type LoadSummary } from './load.js';
-export { repair, type RepairSummary } from './repair.js';
+export { repair, type RepairOptions, type RepairProgress, type RepairSummary } from './repair.js';
+export {
+  changeMembership,
+  finishMove,
+  rebalance,
+  versionText,
+  type MembershipChange,
+  type RebalanceOptions,
+  type RebalanceProgress,
+  type RebalanceSummary,
+} from './rebalance.js';
 export {
   computeWith,
   evaluate,
@@ -72,6 +83,8 @@ export {
   CommandError,
   ComputeError,
   DeleteRefusedError,
+  MembershipError,
+  type MembershipReason,
   OverloadedError,
   RemoteError,
   ServerDownError,

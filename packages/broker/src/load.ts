@@ -182,6 +182,8 @@ export async function load(
     }
     const index = records++;
     if (targets.length < cluster.k) short.add(index);
+    // While data moves after a membership change, the previous members' replicas get it too.
+    if (cluster.moving) targets = targets.concat(cluster.moveTargets(record.key, targets));
     let ready: Batch[] | undefined;
     for (const server of targets) {
       let batch = open.get(server);

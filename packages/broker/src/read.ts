@@ -66,10 +66,16 @@ export async function read(
 ): Promise<ReadResult> {
   cluster.checkOpen(options);
   // Under hash, the key's first k live servers (writeTargets picks them without sorting them all).
-  const first =
+  // While data moves after a membership change, the key's replicas under the previous members are
+  // asked too: one of them may hold a newer version than the new replicas have been given yet.
+  let first =
     cluster.placement === 'hash'
       ? cluster.writeTargets(key)
       : cluster.connections.filter((c) => c.up);
+  if (cluster.moving) {
+    const extra = cluster.moveTargets(key, first);
+    if (extra.length > 0) first = first.concat(extra);
+  }
   if (first.length === 0)
     throw new UnavailableError(
       `no server is up to read ${JSON.stringify(formatPath([key, ...path]))} from`,

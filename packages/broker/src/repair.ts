@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { compareVersions, type ExportEntry } from '@triekv/protocol';
 import type { ClusterView } from './cluster.js';
 import { DEFAULT_REPAIR_PAGE } from './defaults.js';
@@ -7,10 +8,66 @@ import type { CallOptions, ServerConnection } from './server-connection.js';
 export interface RepairSummary {
   keys: number;
   copied: number;
+  /**
+   * Copies removed from servers outside their keys' replicas (written there while a replica was down)
+   * once every replica held the newest version: hinted handoff.
+   */
+  removed: number;
   servers: { server: string; copied: number }[];
   /** Servers the pass left out, and why (down when it started, or failed during it). */
   skipped: { server: string; reason: string }[];
   warnings: string[];
+}
+
+/** Options of `repair`. */
+export interface RepairOptions extends CallOptions {
+  /** Copies and removals per second at most (a handoff's `rebalanceRate`). @default no limit */
+  rate?: number;
+  /** Called about every 1,000 keys, and at the end. */
+  onProgress?: (progress: RepairProgress) => void;
+  /** Servers to read and clean besides the cluster's (one leaving the membership). */
+  also?: readonly ServerConnection[];
+}
+
+/** How far a repair pass is. */
+export interface RepairProgress {
+  /** Entries (records and tombstones) read from the servers so far, of about `total`. */
+  scanned: number;
+  total: number;
+  copied: number;
+  removed: number;
+}
+
+/** Keeps a pass to `rate` operations a second: `wait(done)` sleeps while it is ahead of that. */
+class Throttle {
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly rate: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  async wait(done: number): Promise<void> {
+    const ahead = this.started + (done / this.rate) * 1000 - performance.now();
+    // Short waits are saved up: a timer per key would cost more than the copy.
+    if (ahead >= 20) await sleep(ahead, undefined, { signal: this.signal }).catch(() => undefined);
+  }
+}
+
+/** Records and tombstones on `servers` (from STATS), the size of a pass over all of them. */
+async function entriesOn(
+  servers: readonly ServerConnection[],
+  options: CallOptions | undefined,
+): Promise<number> {
+  const stats = await Promise.allSettled(servers.map((c) => c.request({ type: 'STATS' }, options)));
+  let total = 0;
+  for (const r of stats)
+    if (r.status === 'fulfilled' && r.value.type === 'OK' && r.value.stats !== undefined) {
+      const { keys, tombstones } = r.value.stats;
+      total +=
+        (typeof keys === 'number' ? keys : 0) + (typeof tombstones === 'number' ? tombstones : 0);
+    }
+  return total;
 }
 
 /** Reads one server's EXPORT stream page by page (sorted by key). */
@@ -66,19 +123,30 @@ class ExportCursor {
  * are the key's first k live servers; under `random`, servers are added until k hold it. `timeoutMs`
  * applies to each request; an aborted `signal` stops the pass (it rejects with the signal's reason).
  */
-export async function repair(cluster: ClusterView, options?: CallOptions): Promise<RepairSummary> {
+export async function repair(
+  cluster: ClusterView,
+  options?: RepairOptions,
+): Promise<RepairSummary> {
   cluster.checkOpen();
   const signal = options?.signal;
+  const passOver = [...cluster.connections];
+  for (const c of options?.also ?? []) if (!passOver.includes(c)) passOver.push(c);
   // A server that has just come back may not be seen as up yet: each one that is down gets one
   // connection attempt now, so that a repair started right after a restart includes it.
-  await Promise.all(cluster.connections.map((c) => c.reconnectNow()));
+  await Promise.all(passOver.map((c) => c.reconnectNow()));
   signal?.throwIfAborted();
-  const live = cluster.connections.filter((c) => c.up);
-  const down = cluster.connections.filter((c) => !c.up);
+  const live = passOver.filter((c) => c.up);
+  const down = passOver.filter((c) => !c.up);
   const cursors = live.map((c) => new ExportCursor(c, options));
+  const throttle = options?.rate === undefined ? undefined : new Throttle(options.rate, signal);
+  const onProgress = options?.onProgress;
+  const progress = { scanned: 0, total: 0, copied: 0, removed: 0 };
+  if (onProgress !== undefined) progress.total = await entriesOn(live, options);
+  let reported = 0;
   const copiedBy = new Map<ServerConnection, number>(live.map((c) => [c, 0]));
   const failed = new Map<ServerConnection, string>();
   let keys = 0;
+  let removed = 0;
   for (;;) {
     signal?.throwIfAborted();
     const heads = await Promise.all(cursors.map((c) => c.head()));
@@ -93,6 +161,7 @@ export async function repair(cluster: ClusterView, options?: CallOptions): Promi
         const cursor = cursors[i] as ExportCursor;
         holders.set(cursor.server, h);
         cursor.advance();
+        progress.scanned++;
       }
     });
     let best: ExportEntry | undefined;
@@ -100,11 +169,15 @@ export async function repair(cluster: ClusterView, options?: CallOptions): Promi
       if (best === undefined || compareVersions(e.version, best.version) > 0) best = e;
     const entry = best as ExportEntry;
     const targets = replicasFor(cluster, entry.key, holders);
+    let allHold = true;
     await Promise.all(
       targets.map(async (target) => {
         const have = holders.get(target);
         if (have !== undefined && compareVersions(have.version, entry.version) >= 0) return;
-        if (failed.has(target)) return;
+        if (failed.has(target)) {
+          allHold = false;
+          return;
+        }
         const request =
           entry.deleted === true
             ? ({ type: 'DELETE', key: entry.key, version: entry.version } as const)
@@ -117,14 +190,27 @@ export async function repair(cluster: ClusterView, options?: CallOptions): Promi
         try {
           await target.request(request, options);
           copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
+          progress.copied++;
         } catch (error) {
           // A server that fails mid-repair is skipped; the next repair (it runs again when the server
           // comes back) catches it up.
+          allHold = false;
           failed.set(target, (error as Error).message);
         }
       }),
     );
+    if (allHold) {
+      const handedBack = await handBack(cluster, entry.key, targets, holders, failed, options);
+      removed += handedBack;
+      progress.removed += handedBack;
+    }
+    await throttle?.wait(progress.copied + progress.removed);
+    if (onProgress !== undefined && (keys - reported >= 1000 || keys === 1)) {
+      reported = keys;
+      onProgress({ ...progress });
+    }
   }
+  if (onProgress !== undefined) onProgress({ ...progress, total: progress.scanned });
   // A pass stopped by its caller says so, rather than listing every server as skipped.
   signal?.throwIfAborted();
   for (const cursor of cursors) {
@@ -147,10 +233,38 @@ export async function repair(cluster: ClusterView, options?: CallOptions): Promi
   return {
     keys,
     copied: servers.reduce((n, s) => n + s.copied, 0),
+    removed,
     servers,
     skipped,
     warnings: [...warnings, ...cluster.downWarnings()],
   };
+}
+
+/**
+ * Hinted handoff: once every one of the key's home replicas (its first k members, all up) holds its
+ * newest version, the copies on other servers (written there while a replica was down) are removed,
+ * each only up to the version seen (a newer write there stays). Not under `random` placement (no
+ * home), and not while data moves after a membership change (the move's own cleanup does it then).
+ * Returns how many copies were removed.
+ */
+async function handBack(
+  cluster: ClusterView,
+  key: string,
+  targets: ServerConnection[],
+  holders: Map<ServerConnection, ExportEntry>,
+  failed: Map<ServerConnection, string>,
+  options: CallOptions | undefined,
+): Promise<number> {
+  if (cluster.placement !== 'hash' || cluster.moving) return 0;
+  const extra = [...holders].filter(([c]) => !targets.includes(c) && !failed.has(c));
+  if (extra.length === 0) return 0;
+  const home = cluster.home(key);
+  if (home.length !== targets.length || home.some((c, i) => !c.up || c !== targets[i])) return 0;
+  const results = await Promise.allSettled(
+    extra.map(([c, e]) => c.request({ type: 'EVICT', key, version: e.version }, options)),
+  );
+  return results.filter((r) => r.status === 'fulfilled' && r.value.type === 'OK' && r.value.applied)
+    .length;
 }
 
 function replicasFor(
@@ -160,8 +274,10 @@ function replicasFor(
 ): ServerConnection[] {
   // Under hash, the key's first k live servers: where writes go and reads look.
   if (cluster.placement === 'hash') return cluster.writeTargets(key);
-  const targets = [...holders.keys()].filter((c) => c.up);
-  for (const c of cluster.connections) {
+  // Under random, the members that hold it count (a server leaving the membership does not).
+  const members = cluster.memberConnections;
+  const targets = [...holders.keys()].filter((c) => c.up && members.includes(c));
+  for (const c of members) {
     if (targets.length >= cluster.k) break;
     if (c.up && !targets.includes(c)) targets.push(c);
   }

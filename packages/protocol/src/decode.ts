@@ -2,14 +2,7 @@ import { Float, normalizeInt, type Doc, type Value } from '@triekv/record';
 import { DEFAULT_MAX_DEPTH } from './defaults.js';
 import { ErrorCode, ProtocolError } from './errors.js';
 import { Kind, LAYOUTS_BY_OP, OK_FIELDS } from './layout.js';
-import type {
-  ExportEntry,
-  Member,
-  Membership,
-  Message,
-  OkReply,
-  WireRecord,
-} from './messages.js';
+import type { ExportEntry, Member, Membership, Message, OkReply, WireRecord } from './messages.js';
 import { isVersion, type Version } from './version.js';
 
 /** Thrown inside the validator and turned into a ProtocolError with the message's id. */

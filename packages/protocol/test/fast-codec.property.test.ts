@@ -30,7 +30,10 @@ function hasHugeInt(value: unknown): boolean {
 const fastCase = (m: Message): boolean =>
   !hasHugeInt(m) &&
   m.type !== 'MEMBERS_SET' &&
-  !(m.type === 'OK' && (m.stats !== undefined || m.server !== undefined || m.members !== undefined));
+  !(
+    m.type === 'OK' &&
+    (m.stats !== undefined || m.server !== undefined || m.members !== undefined)
+  );
 
 describe('fast codec', () => {
   it('writes msgpack that the general codec reads as the same message', () => {

@@ -54,7 +54,8 @@ function membersProblem(m: Membership): string | undefined {
     const addresses = new Set<string>();
     for (const member of list) {
       const address = `${member.host}:${member.port}`;
-      if (names.has(member.name)) return `${what}: the name ${JSON.stringify(member.name)} is there twice`;
+      if (names.has(member.name))
+        return `${what}: the name ${JSON.stringify(member.name)} is there twice`;
       if (addresses.has(address)) return `${what}: the address ${address} is there twice`;
       names.add(member.name);
       addresses.add(address);
@@ -245,7 +246,8 @@ export function handle(request: Request, ctx: HandlerContext): Reply {
     case 'MEMBERS': {
       const current = ctx.members.current();
       if (current === undefined) return { type: 'OK', id };
-      const newer = request.known === undefined || compareVersions(current.version, request.known) > 0;
+      const newer =
+        request.known === undefined || compareVersions(current.version, request.known) > 0;
       return newer
         ? { type: 'OK', id, version: current.version, members: current }
         : { type: 'OK', id, version: current.version };

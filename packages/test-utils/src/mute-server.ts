@@ -13,14 +13,14 @@ export interface MuteServer {
   port: number;
   /** Its open connections. */
   sockets: Set<Socket>;
-  /** Requests it received (HELLO excluded), by type. */
+  /** Requests it received (HELLO and MEMBERS excluded), by type. */
   received: string[];
   close(): Promise<void>;
 }
 
 /**
- * Starts, on 127.0.0.1 port 0, a server that says hello and then never answers: what a paused process
- * or a blackholed link looks like to a client. `answer` may pick requests to answer after all (it
+ * Starts, on 127.0.0.1 port 0, a server that says hello and then never answers (but for membership
+ * polls): what a paused process or a blackholed link looks like to a client's data requests. `answer` may pick requests to answer after all (it
  * returns the reply, or undefined to stay silent): a server that fails in one precise way.
  */
 export async function startMuteServer(
@@ -36,7 +36,10 @@ export async function startMuteServer(
     socket.on('data', (chunk: Buffer) => {
       for (const m of decoder.push(chunk)) {
         if (m instanceof ProtocolError) continue;
-        if (m.type === 'HELLO') {
+        // HELLO, and the brokers' membership polls (as a server without a membership record would:
+        // a poll left unanswered would have the broker take the server for dead after its heartbeat
+        // timeout, whatever the test is about).
+        if (m.type === 'HELLO' || m.type === 'MEMBERS') {
           socket.write(encodeFrame({ type: 'OK', id: m.id }));
           continue;
         }
