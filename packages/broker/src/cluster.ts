@@ -34,6 +34,12 @@ export interface ClusterOptions extends ConnectionOptions {
    * a change made by another broker is seen within about this long. @default 500
    */
   membershipPollMs?: number;
+  /**
+   * Where this process dials a member it learns from a membership record (one not among `servers`):
+   * for brokers that reach servers through proxies or NAT, as `servers` do for the seeds. A seed is
+   * always dialled at its own address. @default the record's address
+   */
+  resolveMember?: (member: Member) => ServerAddress;
 }
 
 /**
@@ -127,6 +133,8 @@ export class Cluster
   private readonly options: ClusterOptions;
   private pollTimer: NodeJS.Timeout | undefined;
   private pollNext = 0;
+  /** The servers this process was given, by name (always dialled at the addresses given). */
+  private readonly seeds: Map<string, ServerAddress>;
   /** Connections kept open although they left the membership (a handoff still reads from them). */
   private readonly held = new Set<ServerConnection>();
 
@@ -164,6 +172,7 @@ export class Cluster
     this.options = options;
     this.membershipPollMs = options.membershipPollMs ?? DEFAULT_MEMBERSHIP_POLL_MS;
     this.connections = options.servers.map((address) => new ServerConnection(address, options));
+    this.seeds = new Map(this.connections.map((c) => [c.name, c.address]));
     this.members = placed(this.connections);
     this.scoreScratch = new Float64Array(k + 1);
   }
@@ -209,9 +218,15 @@ export class Cluster
     const fresh: ServerConnection[] = [];
     const connectionFor = (m: Member): ServerConnection => {
       const have = known.get(m.name);
-      if (have !== undefined && have.address.host === m.host && have.address.port === m.port)
+      // A seed keeps the address this process was given for it (through a proxy, say).
+      if (
+        have !== undefined &&
+        (this.seeds.has(m.name) || (have.address.host === m.host && have.address.port === m.port))
+      )
         return have;
-      const c = new ServerConnection({ host: m.host, port: m.port, name: m.name }, this.options);
+      const address = this.seeds.get(m.name) ??
+        this.options.resolveMember?.(m) ?? { host: m.host, port: m.port };
+      const c = new ServerConnection({ ...address, name: m.name }, this.options);
       known.set(m.name, c);
       fresh.push(c);
       return c;

@@ -14,6 +14,8 @@ import { parseExpression, type Expr } from './compute.js';
 import { DEFAULT_SCAN_LIMIT } from './defaults.js';
 import { CommandLine } from './command-line.js';
 import { CommandError } from './errors.js';
+import { versionText, type RebalanceProgress, type RebalanceSummary } from './rebalance.js';
+import type { ServerAddress } from './server-file.js';
 
 /** A parsed command line. */
 export type Command =
@@ -26,6 +28,9 @@ export type Command =
   | { name: 'COMPUTE'; expr: Expr; bindings: { name: string; path: Path }[] }
   | { name: 'STATUS' }
   | { name: 'REPAIR' }
+  | { name: 'ADD SERVER'; address: ServerAddress; force: boolean }
+  | { name: 'REMOVE SERVER'; server: string; force: boolean }
+  | { name: 'REBALANCE' }
   | { name: 'HELP' }
   | { name: 'EXIT' };
 
@@ -48,6 +53,9 @@ export const COMMANDS = [
   'COMPUTE',
   'STATUS',
   'REPAIR',
+  'ADD',
+  'REMOVE',
+  'REBALANCE',
   'HELP',
   'EXIT',
   'QUIT',
@@ -63,8 +71,14 @@ export const HELP = [
   '                            arithmetic over queried numbers: + - * / ^, parentheses,',
   '                            sin cos tan (degrees; kv-broker --angles radians), log (base 10);',
   '                            ints stay exact under + - * ^, strings holding numbers count',
-  'STATUS                      each server: up or down, latency, keys',
+  'STATUS                      each server: up or down, latency, keys; the membership',
   'REPAIR                      copy to every live server the records it should hold',
+  'ADD SERVER host port [name] [FORCE]',
+  '                            grow the cluster: the new server gets its share of keys (handoff)',
+  'REMOVE SERVER name|host:port [FORCE]',
+  "                            shrink it: the server's keys move first, then it can be stopped",
+  'REBALANCE                   finish a change whose broker stopped; else hand stand-in copies back',
+  '                            (FORCE: change although servers are down)',
   'HELP, EXIT (or QUIT, Ctrl-D)',
 ];
 
@@ -103,15 +117,56 @@ export function parseCommand(line: string): Command {
       return parseCompute(cl);
     case 'STATUS':
     case 'REPAIR':
+    case 'REBALANCE':
     case 'HELP':
       cl.end(`${keyword} takes no arguments`);
       return { name: keyword };
+    case 'ADD':
+    case 'REMOVE':
+      return parseMembership(cl, keyword);
     case 'EXIT':
     case 'QUIT':
       return { name: 'EXIT' };
     default:
       throw new CommandError(`unknown command ${JSON.stringify(first.text)} (try HELP)`);
   }
+}
+
+/** `ADD SERVER host port [name] [FORCE]`, `REMOVE SERVER name|host:port [FORCE]`. */
+function parseMembership(cl: CommandLine, keyword: 'ADD' | 'REMOVE'): Command {
+  const usage =
+    keyword === 'ADD'
+      ? 'ADD SERVER host port [name] [FORCE]'
+      : 'REMOVE SERVER name|host:port [FORCE]';
+  const server = cl.word();
+  if (server.text.toUpperCase() !== 'SERVER')
+    cl.fail(`expected SERVER after ${keyword} (${usage})`, server.at);
+  const words: { text: string; at: number }[] = [];
+  for (let w = cl.word(); w.text.length > 0; w = cl.word()) words.push(w);
+  const force = words.length > 0 && words[words.length - 1]?.text.toUpperCase() === 'FORCE';
+  if (force) words.pop();
+  if (keyword === 'REMOVE') {
+    const [which, extra] = words;
+    if (which === undefined) cl.fail(`REMOVE SERVER needs a member: ${usage}`);
+    if (extra !== undefined)
+      cl.fail(`expected FORCE or the end of the command (${usage})`, extra.at);
+    return { name: 'REMOVE SERVER', server: which.text, force };
+  }
+  const [host, port, name, extra] = words;
+  if (host === undefined || port === undefined)
+    cl.fail(`ADD SERVER needs a host and a port: ${usage}`);
+  const number = Number(port.text);
+  if (!/^\d+$/.test(port.text) || number < 1 || number > 65535)
+    cl.fail(
+      `the port must be a whole number from 1 to 65535, found ${JSON.stringify(port.text)}`,
+      port.at,
+    );
+  if (extra !== undefined) cl.fail(`expected FORCE or the end of the command (${usage})`, extra.at);
+  return {
+    name: 'ADD SERVER',
+    address: { host: host.text, port: number, ...(name === undefined ? {} : { name: name.text }) },
+    force,
+  };
 }
 
 /** `SCAN [prefix [limit]]`. */
@@ -179,6 +234,8 @@ function parseCompute(cl: CommandLine): Command {
 export interface ExecuteOptions {
   /** How GET and QUERY print values (`colon`, canonical; or `arrow`). @default 'colon' */
   style?: Style;
+  /** Called as ADD SERVER, REMOVE SERVER and REBALANCE move data (a progress bar). */
+  onProgress?: (progress: RebalanceProgress) => void;
 }
 
 /** JSON text placed as it is in a JSON line (a value `JSON.stringify` would not write exactly). */
@@ -255,12 +312,56 @@ export async function execute(
           (s) =>
             `${s.server} ${s.up ? 'up' : 'down'}${s.latencyMs === undefined ? '' : ` ${s.latencyMs.toFixed(2)} ms`}${s.keys === undefined ? '' : ` ${s.keys} keys`}`,
         );
-        return { ...base, ok: true, lines, json: { servers }, warnings: broker.downWarnings() };
+        const m = broker.membership();
+        const p = m.progress;
+        lines.push(
+          `membership ${m.version === undefined ? 'from the server file (never changed)' : `version ${versionText(m.version)}`}: ${m.members.length} members${m.change === undefined ? '' : `, last change ${m.change}`}`,
+        );
+        if (m.rebalancing)
+          lines.push(
+            `rebalancing${m.previous === undefined ? '' : ` from ${m.previous.length} members`}${
+              p === undefined
+                ? ' (run by another broker)'
+                : `: ${p.phase}, ${p.scanned} of ~${p.total} entries read, ${p.copied} copied, ${p.removed} removed`
+            }`,
+          );
+        return {
+          ...base,
+          ok: true,
+          lines,
+          json: {
+            servers,
+            membership: {
+              ...(m.version === undefined ? {} : { version: versionText(m.version) }),
+              members: m.members,
+              ...(m.previous === undefined ? {} : { previous: m.previous }),
+              ...(m.change === undefined ? {} : { change: m.change }),
+            },
+            rebalancing: m.rebalancing,
+            ...(p === undefined ? {} : { progress: p }),
+          },
+          warnings: broker.downWarnings(),
+        };
+      }
+      case 'ADD SERVER':
+      case 'REMOVE SERVER':
+      case 'REBALANCE': {
+        const moveOptions = {
+          ...(command.name === 'REBALANCE' ? {} : { force: command.force }),
+          ...(options?.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        };
+        const r =
+          command.name === 'ADD SERVER'
+            ? await broker.addServer(command.address, moveOptions)
+            : command.name === 'REMOVE SERVER'
+              ? await broker.removeServer(command.server, moveOptions)
+              : await broker.rebalance(moveOptions);
+        return { ...base, ok: true, ...moveResult(r), warnings: r.warnings };
       }
       case 'REPAIR': {
         const r = await broker.repair();
         const lines = [
-          `repaired: ${r.copied} copies over ${r.keys} keys`,
+          `repaired: ${r.copied} copies over ${r.keys} keys${r.removed === 0 ? '' : `, ${r.removed} stand-in copies removed`}`,
           ...r.servers.map((s) => `${s.server} ${s.copied} copied`),
           ...r.skipped.map((s) => `${s.server} skipped: ${s.reason}`),
         ];
@@ -268,7 +369,13 @@ export async function execute(
           ...base,
           ok: true,
           lines,
-          json: { keys: r.keys, copied: r.copied, servers: r.servers, skipped: r.skipped },
+          json: {
+            keys: r.keys,
+            copied: r.copied,
+            removed: r.removed,
+            servers: r.servers,
+            skipped: r.skipped,
+          },
           warnings: r.warnings,
         };
       }
@@ -280,6 +387,24 @@ export async function execute(
   } catch (error) {
     return failure(command.name, error);
   }
+}
+
+/** The lines and JSON of a finished membership change. */
+function moveResult(r: RebalanceSummary): Pick<CommandResult, 'lines' | 'json'> {
+  const version = r.membership.version[0] === 0 ? undefined : versionText(r.membership.version);
+  return {
+    lines: [
+      `OK ${r.change}: ${r.membership.members.length} members (${version === undefined ? 'membership from the server file' : `membership version ${version}`}); ${r.copied} copies made, ${r.removed} removed, ${r.keys} keys looked at in ${r.seconds.toFixed(1)} s`,
+    ],
+    json: {
+      change: r.change,
+      membership: { ...(version === undefined ? {} : { version }), members: r.membership.members },
+      keys: r.keys,
+      copied: r.copied,
+      removed: r.removed,
+      seconds: r.seconds,
+    },
+  };
 }
 
 async function compute(

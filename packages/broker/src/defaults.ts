@@ -26,6 +26,8 @@ export const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_BATCHES_IN_FLIGHT = 4;
 /** Entries per EXPORT page during repair. */
 export const DEFAULT_REPAIR_PAGE = 1_000;
+/** Keys a repair (or handoff) pass works on at once. */
+export const DEFAULT_REPAIR_WINDOW = 256;
 /** Keys a SCAN returns when no limit is given. */
 export const DEFAULT_SCAN_LIMIT = 1_000;
 /** How far ahead of the broker's clock a version read may be and still be taken into it, ms. */

@@ -134,7 +134,7 @@ export type MembershipReason =
   | 'UNREACHABLE'
   | 'OTHER_CLUSTER'
   | 'SUPERSEDED'
-  | 'NO_MOVE';
+  | 'REFUSED';
 
 /**
  * A membership change (ADD SERVER, REMOVE SERVER, REBALANCE) refused or stopped, with `reason`. Code

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareVersions, type Member, type Membership, type Version } from '@triekv/protocol';
 import type { Cluster } from './cluster.js';
@@ -92,6 +93,7 @@ async function publish(
   record: Membership,
   extra: readonly ServerConnection[],
   options: CallOptions | undefined,
+  force = false,
 ): Promise<void> {
   const targets = [...cluster.connections];
   for (const c of extra) if (!targets.includes(c)) targets.push(c);
@@ -101,18 +103,29 @@ async function publish(
   );
   let acked = 0;
   let newer: Membership | undefined;
-  for (const r of replies) {
-    if (r.status !== 'fulfilled' || r.value.type !== 'OK') continue;
+  const refused: string[] = [];
+  replies.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      refused.push(`${(live[i] as ServerConnection).name}: ${(r.reason as Error).message}`);
+      return;
+    }
+    if (r.value.type !== 'OK') return;
     const kept = r.value.members;
     if (r.value.applied === true || kept === undefined) acked++;
     else if (compareVersions(kept.version, record.version) === 0) acked++;
     else if (newer === undefined || compareVersions(kept.version, newer.version) > 0) newer = kept;
-  }
+  });
   if (newer !== undefined) {
     cluster.adopt(newer);
     throw superseded(record, newer);
   }
   if (acked === 0) throw new UnavailableError('no server took the membership record');
+  // Every live server must keep the record: brokers learn it from whichever they ask.
+  if (refused.length > 0 && !force)
+    throw new MembershipError(
+      'REFUSED',
+      `${refused.join('; ')} (a server that does not keep the membership record is older than this broker: upgrade it, or change with FORCE)`,
+    );
 }
 
 function superseded(ours: Membership, newer: Membership): MembershipError {
@@ -189,7 +202,7 @@ export async function changeMembership(
     change: text,
   };
   try {
-    await publish(cluster, moving, probe === undefined ? [] : [probe], options);
+    await publish(cluster, moving, probe === undefined ? [] : [probe], options, options.force);
   } finally {
     probe?.close();
   }
@@ -228,6 +241,8 @@ export async function finishMove(
   cluster.on('membership', watch);
   const signal =
     options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  // Every request of the handoff (hundreds at once) listens to it.
+  setMaxListeners(0, signal);
   const report =
     (phase: RebalanceProgress['phase']) =>
     (p: RepairProgress): void =>
@@ -254,7 +269,7 @@ export async function finishMove(
       change,
     };
     ours = stable.version;
-    await publish(cluster, stable, leaving, { signal });
+    await publish(cluster, stable, leaving, { signal }, options.force);
     cluster.adopt(stable);
     await sleep(settleMs, undefined, { signal });
     const clean = await repair(cluster, {

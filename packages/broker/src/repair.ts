@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareVersions, type ExportEntry } from '@triekv/protocol';
 import type { ClusterView } from './cluster.js';
-import { DEFAULT_REPAIR_PAGE } from './defaults.js';
+import { DEFAULT_REPAIR_PAGE, DEFAULT_REPAIR_WINDOW } from './defaults.js';
 import type { CallOptions, ServerConnection } from './server-connection.js';
 
 /** What a repair did, per server. */
@@ -147,6 +147,8 @@ export async function repair(
   const failed = new Map<ServerConnection, string>();
   let keys = 0;
   let removed = 0;
+  const inFlight = new Set<Promise<void>>();
+  const pass: Pass = { cluster, failed, copiedBy, options };
   for (;;) {
     signal?.throwIfAborted();
     const heads = await Promise.all(cursors.map((c) => c.head()));
@@ -169,47 +171,23 @@ export async function repair(
       if (best === undefined || compareVersions(e.version, best.version) > 0) best = e;
     const entry = best as ExportEntry;
     const targets = replicasFor(cluster, entry.key, holders);
-    let allHold = true;
-    await Promise.all(
-      targets.map(async (target) => {
-        const have = holders.get(target);
-        if (have !== undefined && compareVersions(have.version, entry.version) >= 0) return;
-        if (failed.has(target)) {
-          allHold = false;
-          return;
-        }
-        const request =
-          entry.deleted === true
-            ? ({ type: 'DELETE', key: entry.key, version: entry.version } as const)
-            : ({
-                type: 'PUT',
-                key: entry.key,
-                value: entry.value,
-                version: entry.version,
-              } as const);
-        try {
-          await target.request(request, options);
-          copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
-          progress.copied++;
-        } catch (error) {
-          // A server that fails mid-repair is skipped; the next repair (it runs again when the server
-          // comes back) catches it up.
-          allHold = false;
-          failed.set(target, (error as Error).message);
-        }
-      }),
-    );
-    if (allHold) {
-      const handedBack = await handBack(cluster, entry.key, targets, holders, failed, options);
+    // Keys are independent: their copies (and hand-backs) run many at once, each key's in order.
+    const work = settleKey(pass, entry, targets, holders).then((handedBack) => {
       removed += handedBack;
       progress.removed += handedBack;
-    }
+    });
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+    progress.copied = [...copiedBy.values()].reduce((a, b) => a + b, 0);
+    if (inFlight.size >= DEFAULT_REPAIR_WINDOW) await Promise.race(inFlight);
     await throttle?.wait(progress.copied + progress.removed);
     if (onProgress !== undefined && (keys - reported >= 1000 || keys === 1)) {
       reported = keys;
       onProgress({ ...progress });
     }
   }
+  await Promise.all(inFlight);
+  progress.copied = [...copiedBy.values()].reduce((a, b) => a + b, 0);
   if (onProgress !== undefined) onProgress({ ...progress, total: progress.scanned });
   // A pass stopped by its caller says so, rather than listing every server as skipped.
   signal?.throwIfAborted();
@@ -240,6 +218,57 @@ export async function repair(
   };
 }
 
+/** What every key of one repair pass shares: the cluster, the servers that failed, the copy counts. */
+interface Pass {
+  cluster: ClusterView;
+  failed: Map<ServerConnection, string>;
+  copiedBy: Map<ServerConnection, number>;
+  options: CallOptions | undefined;
+}
+
+/**
+ * Copies the key's newest entry to its replicas that lack it, then (when every copy succeeded) hands
+ * copies on other servers back (`handBack`); resolves with how many copies that removed.
+ */
+async function settleKey(
+  pass: Pass,
+  entry: ExportEntry,
+  targets: ServerConnection[],
+  holders: Map<ServerConnection, ExportEntry>,
+): Promise<number> {
+  const { failed, copiedBy, options } = pass;
+  let allHold = true;
+  await Promise.all(
+    targets.map(async (target) => {
+      const have = holders.get(target);
+      if (have !== undefined && compareVersions(have.version, entry.version) >= 0) return;
+      if (failed.has(target)) {
+        allHold = false;
+        return;
+      }
+      const request =
+        entry.deleted === true
+          ? ({ type: 'DELETE', key: entry.key, version: entry.version } as const)
+          : ({
+              type: 'PUT',
+              key: entry.key,
+              value: entry.value,
+              version: entry.version,
+            } as const);
+      try {
+        await target.request(request, options);
+        copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
+      } catch (error) {
+        // A server that fails mid-repair is skipped; the next repair (it runs again when the server
+        // comes back) catches it up.
+        allHold = false;
+        failed.set(target, (error as Error).message);
+      }
+    }),
+  );
+  return allHold ? handBack(pass, entry.key, targets, holders) : 0;
+}
+
 /**
  * Hinted handoff: once every one of the key's home replicas (its first k members, all up) holds its
  * newest version, the copies on other servers (written there while a replica was down) are removed,
@@ -248,12 +277,10 @@ export async function repair(
  * Returns how many copies were removed.
  */
 async function handBack(
-  cluster: ClusterView,
+  { cluster, failed, options }: Pass,
   key: string,
   targets: ServerConnection[],
   holders: Map<ServerConnection, ExportEntry>,
-  failed: Map<ServerConnection, string>,
-  options: CallOptions | undefined,
 ): Promise<number> {
   if (cluster.placement !== 'hash' || cluster.moving) return 0;
   const extra = [...holders].filter(([c]) => !targets.includes(c) && !failed.has(c));

@@ -1,5 +1,6 @@
 import {
   DeleteRefusedError,
+  versionText,
   UnavailableError,
   BrokerError,
   run as runLine,
@@ -288,6 +289,36 @@ async function* clusterKeys(ctx: GatewayContext, pattern: string): AsyncGenerato
   }
 }
 
+/** KV.CLUSTER INFO's text: the membership, its members, and how far a move is. */
+export function membershipInfo(broker: Broker): string {
+  const m = broker.membership();
+  const state = new Map(broker.cluster.connections.map((c) => [c.name, c.up ? 'up' : 'down']));
+  const lines: [string, string | number][] = [
+    ['membership_version', m.version === undefined ? 'none' : versionText(m.version)],
+    ['members', m.members.length],
+    ...m.members.map((x, i): [string, string] => [
+      `member${i}`,
+      `name=${x.name},address=${x.host}:${x.port},state=${state.get(x.name) ?? 'unknown'}`,
+    ]),
+    ...(m.previous ?? []).map((x, i): [string, string] => [
+      `previous${i}`,
+      `name=${x.name},address=${x.host}:${x.port}`,
+    ]),
+    ['last_change', m.change ?? 'none'],
+    ['rebalancing', m.rebalancing ? 1 : 0],
+  ];
+  const p = m.progress;
+  if (p !== undefined)
+    lines.push(
+      ['rebalance_phase', p.phase],
+      ['rebalance_scanned', p.scanned],
+      ['rebalance_total', p.total],
+      ['rebalance_copied', p.copied],
+      ['rebalance_removed', p.removed],
+    );
+  return `# Membership\r\n${lines.map(([k, v]) => `${k}:${v}`).join('\r\n')}\r\n`;
+}
+
 /** A version as the versioned commands write it: `wall:counter:node`. */
 export function versionToText(v: Version): string {
   return `${v[0]}:${v[1]}:${v[2]}`;
@@ -450,6 +481,29 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
     }
     w.array(keys.length);
     for (const key of keys) w.bulk(key);
+  },
+  'kv.cluster': async (ctx, _s, args, w) => {
+    const sub = (args[1] as Buffer).toString('utf8').toUpperCase();
+    const rest = args.slice(2).map((a) => a.toString('utf8'));
+    if (sub === 'INFO') {
+      if (rest.length > 0) throw new RespError(SYNTAX);
+      return w.verbatim(membershipInfo(ctx.broker));
+    }
+    if (sub !== 'ADD' && sub !== 'REMOVE' && sub !== 'REBALANCE')
+      throw new RespError(
+        `ERR unknown subcommand '${sub}'. Try KV.CLUSTER ADD host port [name] [FORCE], REMOVE name|host:port [FORCE], REBALANCE or INFO`,
+      );
+    const line = sub === 'REBALANCE' ? 'REBALANCE' : `${sub} SERVER ${rest.join(' ')}`;
+    const result = await runLine(ctx.broker, line);
+    if (!result.ok) {
+      const error = result.json.error as { code: string; message: string };
+      throw new RespError(
+        error.code === 'MEMBERSHIP'
+          ? `${error.message.includes('superseded') ? 'SUPERSEDED' : 'REFUSED'} ${error.message}`
+          : `ERR ${error.message}`,
+      );
+    }
+    w.simple(result.lines.join(' '));
   },
   'kv.compute': async (ctx, _s, args, w) => {
     const text = args

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Broker } from '@triekv/broker';
+import { versionText, type Broker } from '@triekv/broker';
 import {
   COMMANDS,
   CommandTable,
@@ -97,6 +97,16 @@ const GATEWAY_ONLY: CommandSpec[] = [
     'Keys under a prefix with the warnings of the scan: [keys, warnings].',
     '0.1.0',
     'prefix:string limit:integer',
+  ),
+  command(
+    'kv.cluster',
+    -2,
+    ['admin'],
+    [0, 0, 0],
+    'triekv',
+    "The cluster's membership: `KV.CLUSTER ADD host port [name] [FORCE]`, `KV.CLUSTER REMOVE name|host:port [FORCE]` (data moves with handoff), `KV.CLUSTER REBALANCE`, `KV.CLUSTER INFO`.",
+    '0.1.0',
+    'subcommand:string [arg:string...]',
   ),
   command(
     'kv.compute',
@@ -279,6 +289,7 @@ export class Gateway {
     const c = this.ctx.counts;
     const servers = broker.cluster.connections;
     const up = servers.filter((s) => s.up).length;
+    const membership = broker.membership();
     const uptime = Math.floor((Date.now() - this.started) / 1000);
     const sections: Record<string, [string, string | number][]> = {
       server: [
@@ -311,6 +322,12 @@ export class Gateway {
         ['servers_down', servers.length - up],
         ['cluster_state', servers.length - up >= broker.k ? 'degraded' : 'ok'],
         ['repair_in_progress', broker.repairInProgress ? 1 : 0],
+        [
+          'membership_version',
+          membership.version === undefined ? 'none' : versionText(membership.version),
+        ],
+        ['members', membership.members.length],
+        ['rebalancing', membership.rebalancing ? 1 : 0],
         ['degraded_reads', c.degradedReads],
         ['under_replicated_writes', c.underReplicated],
         ['refused_deletes', c.refusedDeletes],

@@ -28,6 +28,7 @@ import { createGateway } from '@triekv/gateway';
 import pino, { type Logger } from 'pino';
 import { loadFile, reportLoad } from './load-file.js';
 import { BatchedStdout, Notices, note, writeResult, type Output } from './output.js';
+import { MoveBar } from './move-progress.js';
 import { shell } from './shell.js';
 
 interface Flags {
@@ -54,6 +55,7 @@ interface Flags {
   strictReads: boolean;
   resp3Attributes: boolean;
   logLevel: string;
+  rebalanceRate: number;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -62,13 +64,15 @@ const HELP_AFTER = `
 Commands (in the shell, with -c, or one per line on stdin):
   GET key | QUERY key.sub.sub | PUT "key" : { ... } | DELETE key | SCAN [prefix [limit]]
   COMPUTE expr WHERE x = QUERY path [AND y = QUERY path]... | STATUS | REPAIR | HELP | EXIT
+  ADD SERVER host port [name] [FORCE] | REMOVE SERVER name|host:port [FORCE] | REBALANCE
 
 Service mode (--resp-port): no shell; serves Redis clients until SIGINT/SIGTERM, logs JSON on stderr.
 
 Example:
   kv-broker -s serverFile.txt -i dataToIndex.txt -k 2
   kv-broker -s serverFile.txt -k 2 --resp-port 6380      (then: redis-cli -p 6380 SET k v)
-  kv-broker -s serverFile.txt -k 2 -c "GET key1" -c "COMPUTE 2*(x+3) WHERE x = QUERY key1.level"`;
+  kv-broker -s serverFile.txt -k 2 -c "GET key1" -c "COMPUTE 2*(x+3) WHERE x = QUERY key1.level"
+  kv-broker -s serverFile.txt -k 2 -c "ADD SERVER 127.0.0.1 8004"`;
 
 function program(version: string): Command {
   return createProgram('kv-broker', {
@@ -147,6 +151,12 @@ function program(version: string): Command {
       'commands read from stdin that run at once (results still print in input order; commands on one key run in order)',
       wholeNumber('window', { min: 1 }),
       defaults.DEFAULT_SCRIPT_WINDOW,
+    )
+    .option(
+      '--rebalance-rate <keys>',
+      'ADD SERVER, REMOVE SERVER and REBALANCE copy (and remove) at most this many keys a second',
+      wholeNumber('rebalance-rate', { min: 1 }),
+      defaults.DEFAULT_REBALANCE_RATE,
     )
     .option(
       '--resp-port <port>',
@@ -261,6 +271,7 @@ export async function run(argv: string[]): Promise<number> {
       heartbeatTimeoutMs: flags.heartbeatTimeout,
       angles: flags.angles,
       maxFrameSize: flags.maxFrame,
+      rebalanceRate: flags.rebalanceRate,
       ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
     });
   } catch (error) {
@@ -290,11 +301,26 @@ export async function run(argv: string[]): Promise<number> {
       broker.on('up', (server) => logger.info({ server }, 'server is back up'));
       broker.on('repaired', (server, copied) => logger.info({ server, copied }, 'repaired'));
       broker.on('repairFailed', (reason) => logger.error({ reason }, 'repair failed'));
+      broker.on('membership', (m) =>
+        logger.info(
+          {
+            members: m.members.map((x) => x.name),
+            change: m.change,
+            moving: m.previous !== undefined,
+          },
+          'membership changed',
+        ),
+      );
     } else {
       broker.on('down', (server) => notices.write(`server ${server} went down`, 'warn'));
       broker.on('up', (server) => notices.write(`server ${server} is back up`));
       broker.on('repaired', (server, copied) =>
         notices.write(`repaired ${server}: ${plural(copied, 'record', 'records')} copied`),
+      );
+      broker.on('membership', (m) =>
+        notices.write(
+          `membership: ${plural(m.members.length, 'member', 'members')}${m.change === undefined ? '' : ` (${m.change}${m.previous === undefined ? ', done' : ', moving data'})`}`,
+        ),
       );
     }
 
@@ -326,16 +352,19 @@ export async function run(argv: string[]): Promise<number> {
 
     if (service) return await serve(broker, flags, logger);
     let failed = false;
+    const bar = new MoveBar();
+    const options = { style: flags.style, onProgress: bar.update };
     if (flags.command.length > 0) {
       for (const line of flags.command) {
-        const result = await runCommand(broker, line, { style: flags.style });
+        const result = await runCommand(broker, line, options);
+        bar.stop();
         if (result.exit === true) break;
         if (!result.ok) failed = true;
         writeResult(result, out);
       }
     } else if (interactive) {
       // At a terminal a failed command is an answer, not a failure of the session: exit 0.
-      await shell(broker, out, notices, { style: flags.style });
+      await shell(broker, out, notices, options, () => bar.stop());
     } else {
       // Many commands in flight, results in input order; commands on one key keep their order.
       const stdout = new BatchedStdout();
@@ -346,8 +375,9 @@ export async function run(argv: string[]): Promise<number> {
           writeResult(result, out, stdout.write);
           return stdout.ready();
         },
-        { style: flags.style, window: flags.window },
+        { ...options, window: flags.window },
       );
+      bar.stop();
       stdout.flush();
       if (script.failed) failed = true;
     }

@@ -41,6 +41,8 @@ export async function shell(
   out: Output,
   notices: Notices,
   options?: ExecuteOptions,
+  /** Called after each command (ends a progress bar it drew). */
+  after?: () => void,
 ): Promise<boolean> {
   const keyCommands = new Set(['GET', 'QUERY', 'DELETE', 'SCAN']);
   const completer: AsyncCompleter = (line, callback) => {
@@ -101,6 +103,7 @@ export async function shell(
     }
     busy = true;
     const result = await run(broker, line, options);
+    after?.();
     busy = false;
     if (result.exit === true) {
       exited = true;

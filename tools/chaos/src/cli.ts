@@ -26,6 +26,7 @@ interface Flags {
   keys: number;
   network: 'loopback' | 'netns';
   overload: boolean;
+  membership: boolean;
   faults?: string;
   json?: string;
   history?: string;
@@ -98,6 +99,10 @@ function program(): Command {
       'single-server faults, comma-separated: kill, pause, and delay, drop, blackhole (loopback) or partition (netns); none for none (default: all of them)',
     )
     .option('--no-overload', 'never kill k servers at once')
+    .option(
+      '--no-membership',
+      'never add or remove servers (by default a spare server is added to the cluster and members are removed, data moving under load)',
+    )
     .option('--json <file>', 'write the report (without the history) as JSON')
     .option('--history <file>', 'write the whole history as JSON');
 }
@@ -165,6 +170,7 @@ export async function run(argv: string[]): Promise<number> {
       keys: flags.keys,
       network: flags.network,
       overload: flags.overload,
+      membership: flags.membership,
       faults: faultList(flags) as FaultKind[],
       log: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,

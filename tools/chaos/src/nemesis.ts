@@ -21,6 +21,10 @@ export interface NemesisOptions {
   clock: () => number;
   /** Also kill k servers at once (only ones with a data directory), now and then. */
   overload: boolean;
+  /** The nodes in the membership at the start (the others are spares). */
+  members?: readonly ChaosNode[];
+  /** Add a spare to the membership, and remove a member, now and then. */
+  membership?: boolean;
   /** The start time of the oldest client operation still running. */
   oldestInFlight: () => number;
   /** Longest wait for a healed server to be seen up by every broker, ms. */
@@ -51,10 +55,15 @@ export class Nemesis {
   private loop: Promise<void> | undefined;
   private cycle: FaultKind[] = [];
   private lastOverload = -Infinity;
+  private lastChange = -Infinity;
+  /** The nodes in the membership now. */
+  private readonly members: Set<ChaosNode>;
   /** A heal or fault that failed (a server that never came back): the run cannot go on honestly. */
   failure: Error | undefined;
 
-  constructor(private readonly options: NemesisOptions) {}
+  constructor(private readonly options: NemesisOptions) {
+    this.members = new Set(options.members ?? options.cluster.nodes);
+  }
 
   start(): void {
     this.loop = this.run().catch((error: unknown) => {
@@ -78,10 +87,18 @@ export class Nemesis {
     while (!this.stopped) {
       await sleep(200 + random() * 1000);
       if (this.stopped) break;
-      const healthy = cluster.nodes.filter((n) => !this.active.has(n));
-      const durable = cluster.nodes.filter((n) => n.dataDir !== undefined);
+      const members = cluster.nodes.filter((n) => this.members.has(n));
+      const healthy = members.filter((n) => !this.active.has(n));
+      const durable = members.filter((n) => n.dataDir !== undefined);
       const roll = random();
       if (
+        this.options.membership === true &&
+        this.active.size === 0 &&
+        this.options.clock() - this.lastChange > 4_000 &&
+        roll >= 0.5
+      ) {
+        await this.changeMembers();
+      } else if (
         this.options.overload &&
         this.active.size === 0 &&
         durable.length >= k &&
@@ -97,6 +114,42 @@ export class Nemesis {
         await this.heal(list[Math.floor(random() * list.length)] as Active);
       }
     }
+  }
+
+  /**
+   * Grows the cluster by its spare, or (when it has one more member than it began with) shrinks it by
+   * a random member, which becomes the spare: data moves while the workload runs. Then waits until
+   * every broker has the new membership with no move in progress.
+   */
+  private async changeMembers(): Promise<void> {
+    const { cluster, brokers, random, clock } = this.options;
+    const admin = brokers[0] as Broker;
+    const spare = cluster.nodes.find((n) => !this.members.has(n));
+    const startSize = (this.options.members ?? cluster.nodes).length;
+    const shrink = spare === undefined || this.members.size > startSize;
+    const members = [...this.members];
+    const node = shrink ? (members[Math.floor(random() * members.length)] as ChaosNode) : spare;
+    if (node === undefined || (shrink && this.members.size <= this.options.k)) return;
+    const what = shrink ? 'remove server' : 'add server';
+    this.note(`${node.name}: ${what}`);
+    const done = shrink
+      ? await admin.removeServer(node.name)
+      : await admin.addServer(node.address(0));
+    if (shrink) this.members.delete(node);
+    else this.members.add(node);
+    this.count(what);
+    const version = done.membership.version;
+    await waitFor(
+      () =>
+        brokers.every((b) => {
+          const m = b.membership();
+          return !m.rebalancing && m.version !== undefined && m.version.join() === version.join();
+        }),
+      `every broker to take the membership after ${what} ${node.name}`,
+      this.options.healTimeoutMs ?? 20_000,
+    );
+    this.note(`${node.name}: ${what} done (${done.copied} copied, ${done.removed} removed)`);
+    this.lastChange = clock();
   }
 
   /** Fault kinds in shuffled rounds, so that a short run still sees each of them. */
@@ -165,7 +218,10 @@ export class Nemesis {
     const timeout = this.options.healTimeoutMs ?? 20_000;
     const seenUp = (what: string): Promise<unknown> =>
       waitFor(
-        () => nodes.every((n) => brokers.every((b) => b.cluster.connections[n.index]?.up === true)),
+        () =>
+          nodes.every((n) =>
+            brokers.every((b) => b.cluster.connections.find((c) => c.name === n.name)?.up === true),
+          ),
         `every broker to see ${names} up${what}`,
         timeout,
       );
@@ -178,9 +234,7 @@ export class Nemesis {
     );
     for (let pass = 1; ; pass++) {
       const summary = await (brokers[0] as Broker).repair();
-      const skipped = summary.warnings.filter((w) =>
-        nodes.some((n) => w.startsWith(`${brokers[0]?.cluster.connections[n.index]?.name} `)),
-      );
+      const skipped = summary.warnings.filter((w) => nodes.some((n) => w.startsWith(`${n.name} `)));
       if (skipped.length === 0) {
         this.note(`${names}: repaired (${summary.copied} copied)`);
         return;

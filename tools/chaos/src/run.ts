@@ -28,6 +28,11 @@ export interface ChaosOptions {
   network: 'loopback' | 'netns';
   /** Kill k durable servers at once now and then (reads must then warn or be right). */
   overload: boolean;
+  /**
+   * Grow and shrink the cluster now and then: one more server is started outside the membership, and
+   * the nemesis adds it (ADD SERVER) and later removes a member (REMOVE SERVER), data moving under load.
+   */
+  membership?: boolean;
   /** The kind of the first fault (default: the first of a shuffled round). */
   firstFault?: FaultKind;
   /** The single-server faults to make (default: kill, pause and every fault of the network). */
@@ -48,6 +53,7 @@ export const DEFAULT_CHAOS: Omit<ChaosOptions, 'seed'> = {
   keys: 200,
   network: 'loopback',
   overload: true,
+  membership: true,
 };
 
 export interface ChaosReport {
@@ -89,10 +95,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const network: Network =
     options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork(options.brokers);
   const cluster = await ChaosCluster.start({
-    count: options.servers,
+    count: options.servers + (options.membership === true ? 1 : 0),
     durable: options.durable,
     network,
   });
+  // The spare (the last node, when membership changes are on) starts outside the membership.
+  const seeds = cluster.nodes.slice(0, options.servers);
   const brokers: Broker[] = [];
   const gateways: Gateway[] = [];
   const targets: Target[] = [];
@@ -102,7 +110,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   try {
     for (let b = 0; b < options.brokers; b++) {
       const broker = new Broker({
-        servers: cluster.nodes.map((n) => n.address(b)),
+        servers: seeds.map((n) => n.address(b)),
+        // A member learnt from the membership record is dialled through this broker's own proxy.
+        resolveMember: (m) => cluster.nodes.find((n) => n.name === m.name)?.address(b) ?? m,
+        membershipPollMs: 250,
         k: options.k,
         nodeId: `b${b}`,
         requestTimeoutMs: 1_000,
@@ -150,11 +161,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       random: seededRandom(options.seed ^ 0x5bd1e995),
       clock,
       overload: options.overload,
+      members: seeds,
+      membership: options.membership === true,
       oldestInFlight: () => workload.oldestInFlight(),
       ...(options.firstFault === undefined ? {} : { firstFault: options.firstFault }),
     });
     log(
-      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; faults: ${[...faults, ...(options.overload ? ['overload'] : [])].join(', ') || 'none'}`,
+      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; faults: ${[...faults, ...(options.overload ? ['overload'] : []), ...(options.membership === true ? ['add/remove server'] : [])].join(', ') || 'none'}`,
     );
     workload.start();
     nemesis.start();
