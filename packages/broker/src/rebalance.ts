@@ -203,6 +203,21 @@ export async function changeMembership(
   };
   try {
     await publish(cluster, moving, probe === undefined ? [] : [probe], options, options.force);
+  } catch (error) {
+    // Refused by a server while others took it: the servers that did are given back the member
+    // list as it was (a newer record), so the cluster is not left moving.
+    if (error instanceof MembershipError && error.reason === 'REFUSED') {
+      const back: Membership = {
+        version: cluster.clock.tick(),
+        members: moving.previous as Member[],
+        change: `${text} (refused)`,
+      };
+      await publish(cluster, back, probe === undefined ? [] : [probe], options, true).catch(
+        () => undefined,
+      );
+      cluster.adopt(back);
+    }
+    throw error;
   } finally {
     probe?.close();
   }

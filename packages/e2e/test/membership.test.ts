@@ -95,57 +95,95 @@ describe('growing and shrinking a running cluster', () => {
     };
   }
 
-  it('adds a server under load (no misses, no lost writes), then removes it; brokers with the old file follow', async () => {
+  it('grows from 3 to 5 servers and back to 3 under load: no misses, no lost writes; brokers with the old file follow', async () => {
     const three = await start(3);
     const admin = await broker(three);
     await admin.load(Readable.from([lines]));
     const client = await broker(three);
     const load = workload(client);
-    const [fourth] = await start(1);
+    const [fourth, fifth] = await start(2);
     const progress: number[] = [];
     const added = await admin.addServer(
       { host: '127.0.0.1', port: fourth!.port },
       { onProgress: (p) => progress.push(p.scanned) },
     );
-    const { reads, problems } = await load.stop();
-    expect(problems).toEqual([]);
-    expect(reads).toBeGreaterThan(0);
     expect(added.copied).toBeGreaterThan(0);
     expect(added.removed).toBeGreaterThan(0);
     expect(progress.length).toBeGreaterThan(0);
     expect(added.membership.members).toHaveLength(4);
     expect(added.membership.previous).toBeUndefined();
-    // About k x keys / members on each server, and exactly k copies of each key.
-    const counts = await keysPerServer(admin);
-    expect(counts.size).toBe(4);
-    for (const n of counts.values()) {
-      expect(n).toBeGreaterThan(0.75 * ((2 * KEYS) / 4));
-      expect(n).toBeLessThan(1.25 * ((2 * KEYS) / 4));
-    }
-    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(2 * KEYS);
-    // The client's broker took the new membership on its own.
-    await waitFor(
-      () => client.membership().members.length === 4 && !client.membership().rebalancing,
-    );
     // A broker started with the old server file learns the fourth server.
     const late = await broker(three);
     expect(late.membership().members.map((m) => m.port)).toContain(fourth!.port);
     expect(late.membership().change).toBe(`ADD 127.0.0.1:${fourth!.port}`);
+    const five = await admin.addServer({ host: '127.0.0.1', port: fifth!.port, name: 'five' });
+    expect(five.membership.members.map((m) => m.name)).toEqual([
+      ...three.map((s) => `127.0.0.1:${s.port}`),
+      `127.0.0.1:${fourth!.port}`,
+      'five',
+    ]);
+    // About k x keys / members on each server, and exactly k copies of each key.
+    const counts = await keysPerServer(admin);
+    expect(counts.size).toBe(5);
+    for (const n of counts.values()) {
+      expect(n).toBeGreaterThan(0.75 * ((2 * KEYS) / 5));
+      expect(n).toBeLessThan(1.25 * ((2 * KEYS) / 5));
+    }
+    expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(2 * KEYS);
+    // The client's broker took the new membership on its own.
+    await waitFor(
+      () => client.membership().members.length === 5 && !client.membership().rebalancing,
+    );
 
-    // Remove one of the original three: its keys move first; it can then be stopped, nothing lost.
+    // Back to three: remove the named one and one of the original three. Each can then be stopped.
+    await admin.removeServer('five');
     const leaving = three[0]!;
     const removed = await admin.removeServer(`127.0.0.1:${leaving.port}`);
     expect(removed.membership.members.map((m) => m.port)).not.toContain(leaving.port);
-    leaving.kill('SIGKILL');
-    await leaving.exited;
+    const { reads, problems } = await load.stop();
+    expect(problems).toEqual([]);
+    expect(reads).toBeGreaterThan(100);
+    for (const gone of [leaving, fifth!]) {
+      gone.kill('SIGKILL');
+      await gone.exited;
+    }
     const after = await keysPerServer(admin);
     expect(after.size).toBe(3);
     expect([...after.values()].reduce((a, b) => a + b, 0)).toBe(2 * KEYS);
+    await waitFor(() => late.membership().members.length === 3);
     for (let i = 0; i < KEYS; i++) {
       const r = await late.get(`key${i}`);
       expect(r.found).toBe(true);
       expect(r.warnings).toEqual([]);
     }
+  }, 90_000);
+
+  it('two changes at once from two brokers: one wins, the other is refused or superseded, all agree', async () => {
+    const three = await start(3);
+    const a = await broker(three);
+    const b = await broker(three);
+    await a.load(Readable.from([lines]));
+    const [x, y] = await start(2);
+    const results = await Promise.allSettled([
+      a.addServer({ host: '127.0.0.1', port: x!.port }),
+      b.addServer({ host: '127.0.0.1', port: y!.port }),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.reason).toBeInstanceOf(MembershipError);
+    expect(['SUPERSEDED', 'IN_PROGRESS']).toContain((lost[0]!.reason as MembershipError).reason);
+    const winner = (won[0] as PromiseFulfilledResult<{ membership: { version: unknown } }>).value;
+    // Every broker ends on the winner's membership, with nothing moving, and every key there.
+    await waitFor(() =>
+      [a, b].every(
+        (br) =>
+          !br.membership().rebalancing &&
+          JSON.stringify(br.membership().version) === JSON.stringify(winner.membership.version),
+      ),
+    );
+    for (let i = 0; i < KEYS; i += 7) expect((await b.get(`key${i}`)).found).toBe(true);
   }, 60_000);
 
   it('refuses changes that are unsafe, and says why', async () => {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -251,5 +252,128 @@ export async function runBrokerBench(): Promise<void> {
     ['operation', 'triekv', 'redis-server', 'ratio', 'target', 'pass'],
     rows,
   );
+  const move = await rebalanceBench();
+  Object.assign(results, move);
+  printTable(
+    `Rebalance: a 4th kv-server joins 3 holding ${REBALANCE_RECORDS.toLocaleString('en-US')} records at k=2 (ADD SERVER, no rate limit); a client broker reads with 64 GETs in flight throughout`,
+    ['measure', 'value', 'baseline', 'ratio'],
+    [
+      [
+        'copies made to the new server, per second of the move',
+        move.rebalanceKeysPerSecond,
+        '',
+        '',
+      ],
+      [
+        'copies made and removed (whole move, both passes)',
+        move.rebalanceCopies + move.rebalanceRemoved,
+        '',
+        '',
+      ],
+      ['move, seconds', move.rebalanceSeconds.toFixed(1), '', ''],
+      [
+        'GET/s during the move (vs the same client before it)',
+        move.getDuringMove,
+        move.getBeforeMove,
+        ratio(move.getDuringMove, move.getBeforeMove),
+      ],
+    ],
+  );
   console.log(`\nwrote ${writeResults('broker', { records: RECORDS, ...results })}`);
+}
+
+/** Records held by the three servers when the fourth joins (the issue's figure: 1M). */
+const REBALANCE_RECORDS = Number(process.env.TRIEKV_BENCH_REBALANCE_RECORDS ?? 1_000_000);
+
+/** Reads `key0..key{n-1}` with 64 in flight until `done` resolves; resolves with reads per second. */
+async function readUntil(broker: Broker, n: number, done: Promise<unknown>): Promise<number> {
+  let running = true;
+  void done.finally(() => {
+    running = false;
+  });
+  let reads = 0;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (running) {
+        const r = await broker.get(`key${(next++ * 7919) % n}`);
+        if (!r.found) throw new Error('a read missed during the rebalance bench');
+        reads++;
+      }
+    }),
+  );
+  return reads / ((performance.now() - start) / 1000);
+}
+
+/** A fourth server joins three holding REBALANCE_RECORDS records: how fast the keys move, and reads meanwhile. */
+async function rebalanceBench(): Promise<{
+  rebalanceKeysPerSecond: number;
+  rebalanceCopies: number;
+  rebalanceRemoved: number;
+  rebalanceSeconds: number;
+  getBeforeMove: number;
+  getDuringMove: number;
+}> {
+  const servers = await Promise.all(
+    [0, 1, 2, 3].map(() => startServerProcess(['--log-level', 'silent'])),
+  );
+  const three = servers.slice(0, 3).map((s) => ({ host: '127.0.0.1', port: s.port }));
+  const admin = new Broker({ servers: three, k: 2 });
+  const client = new Broker({ servers: three, k: 2 });
+  try {
+    await admin.start();
+    await client.start();
+    const lines = function* (): Generator<string> {
+      for (let i = 0; i < REBALANCE_RECORDS; i += 1000) {
+        let chunk = '';
+        for (let j = i; j < Math.min(i + 1000, REBALANCE_RECORDS); j++)
+          chunk += `"key${j}" : { "i" : ${j} ; "name" : "n${j % 977}" }\n`;
+        yield chunk;
+      }
+    };
+    const loaded = await admin.load(Readable.from(lines()));
+    console.error(
+      `broker: rebalance: loaded ${loaded.records} records in ${loaded.seconds.toFixed(1)} s`,
+    );
+    const before = await readUntil(
+      client,
+      REBALANCE_RECORDS,
+      new Promise((resolve) => setTimeout(resolve, 5_000)),
+    );
+    const fourth = servers[3] as (typeof servers)[number];
+    let copyStarted = 0;
+    let copyEnded = 0;
+    let copied = 0;
+    const adding = admin.addServer(
+      { host: '127.0.0.1', port: fourth.port },
+      {
+        rate: Number.MAX_SAFE_INTEGER,
+        onProgress: (p) => {
+          if (p.phase !== 'copying') return;
+          if (copyStarted === 0) copyStarted = performance.now();
+          copyEnded = performance.now();
+          copied = p.copied;
+        },
+      },
+    );
+    const during = await readUntil(client, REBALANCE_RECORDS, adding);
+    const summary = await adding;
+    console.error(
+      `broker: rebalance: ${summary.copied} copied, ${summary.removed} removed in ${summary.seconds.toFixed(1)} s`,
+    );
+    return {
+      rebalanceKeysPerSecond: copied / Math.max(0.001, (copyEnded - copyStarted) / 1000),
+      rebalanceCopies: summary.copied,
+      rebalanceRemoved: summary.removed,
+      rebalanceSeconds: summary.seconds,
+      getBeforeMove: before,
+      getDuringMove: during,
+    };
+  } finally {
+    await client.close();
+    await admin.close();
+    for (const s of servers) s.kill('SIGTERM');
+    await Promise.all(servers.map((s) => s.exited));
+  }
 }
