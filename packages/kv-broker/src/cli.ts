@@ -312,8 +312,17 @@ export async function run(argv: string[]): Promise<number> {
         ),
       );
     } else {
-      broker.on('down', (server) => notices.write(`server ${server} went down`, 'warn'));
-      broker.on('up', (server) => notices.write(`server ${server} is back up`));
+      const wentDown = new Set<string>();
+      broker.on('down', (server) => {
+        wentDown.add(server);
+        notices.write(`server ${server} went down`, 'warn');
+      });
+      // A server that was down is back; one that joined the membership is connected to.
+      broker.on('up', (server) =>
+        notices.write(
+          wentDown.delete(server) ? `server ${server} is back up` : `connected to ${server}`,
+        ),
+      );
       broker.on('repaired', (server, copied) =>
         notices.write(`repaired ${server}: ${plural(copied, 'record', 'records')} copied`),
       );
