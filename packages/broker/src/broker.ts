@@ -38,6 +38,18 @@ export interface BrokerOptions extends ClusterOptions {
   rebalanceRate?: number;
 }
 
+/**
+ * Told of every GET, QUERY, PUT, DELETE and SCAN once it settles: the operation, its outcome (`ok`,
+ * `not_found`, `error`), how long it took in seconds, and whether the answer came while k or more servers
+ * were down (`degraded`) or a write reached fewer than k replicas (`underReplicated`). For metrics.
+ */
+export type BrokerObserver = (
+  op: string,
+  outcome: 'ok' | 'not_found' | 'error',
+  seconds: number,
+  flags: { degraded: boolean; underReplicated: boolean },
+) => void;
+
 /** The cluster's membership as a broker sees it (STATUS, INFO cluster, KV.CLUSTER INFO). */
 export interface MembershipInfo {
   /** The membership record's version; undefined while the seed list has never been changed. */
@@ -73,6 +85,7 @@ export class Broker extends EventEmitter<{
   private repairing: Promise<unknown> | undefined;
   private activeRepairs = 0;
   private readonly rebalanceRate: number | undefined;
+  private observer: BrokerObserver | undefined;
   /** The membership change (or REBALANCE) this broker runs, and how far it is. */
   private move: { progress?: RebalanceProgress } | undefined;
 
@@ -139,7 +152,12 @@ export class Broker extends EventEmitter<{
   }
 
   /** Stores `value` (a document, or any value) under `key` on k servers, as a new version. */
-  async put(key: string, value: Value, options?: CallOptions): Promise<WriteResult> {
+  put(key: string, value: Value, options?: CallOptions): Promise<WriteResult> {
+    const work = this.putNow(key, value, options);
+    return this.observer === undefined ? work : this.timed('put', work);
+  }
+
+  private async putNow(key: string, value: Value, options?: CallOptions): Promise<WriteResult> {
     this.cluster.checkOpen(options);
     const targets = this.cluster.writeTargets(key);
     if (targets.length === 0)
@@ -182,9 +200,41 @@ export class Broker extends EventEmitter<{
     return { replicas, servers, version, warnings };
   }
 
+  /** Tells `observer` of every operation from now on (see `BrokerObserver`). */
+  observe(observer: BrokerObserver): void {
+    this.observer = observer;
+  }
+
+  /** `work`, told to the observer when there is one. */
+  private timed<T extends ReadResult | WriteResult | { warnings: string[] }>(
+    op: string,
+    work: Promise<T>,
+  ): Promise<T> {
+    const observer = this.observer;
+    if (observer === undefined) return work;
+    const started = performance.now();
+    const seconds = (): number => (performance.now() - started) / 1000;
+    return work.then(
+      (r) => {
+        const found = 'found' in r ? r.found !== false : true;
+        const replicas = 'replicas' in r && op === 'put' ? r.replicas : this.k;
+        observer(op, found ? 'ok' : 'not_found', seconds(), {
+          degraded: r.warnings.some((w) => w.includes('servers are down')),
+          underReplicated: replicas < this.k,
+        });
+        return r;
+      },
+      (error: unknown) => {
+        observer(op, 'error', seconds(), { degraded: false, underReplicated: false });
+        throw error;
+      },
+    );
+  }
+
   /** The whole record under `key`. */
   get(key: string, options?: CallOptions): Promise<ReadResult> {
-    return read(this.cluster, key, [], options);
+    const work = read(this.cluster, key, [], options);
+    return this.observer === undefined ? work : this.timed('get', work);
   }
 
   /**
@@ -205,7 +255,8 @@ export class Broker extends EventEmitter<{
       throw new TypeError(
         'path must be an array (the record key, then keys and list indexes) or a path string such as "a.b[0]"',
       );
-    return read(this.cluster, segments[0], segments.slice(1), options);
+    const work = read(this.cluster, segments[0], segments.slice(1), options);
+    return this.observer === undefined ? work : this.timed('query', work);
   }
 
   /**
@@ -317,7 +368,12 @@ export class Broker extends EventEmitter<{
    * Deletes `key` everywhere it may be. Refused (and nothing deleted) when a server that may hold it is
    * down: under `hash` the servers of its order up to its k-th live one, under `random` every server.
    */
-  async delete(key: string, options?: CallOptions): Promise<WriteResult> {
+  delete(key: string, options?: CallOptions): Promise<WriteResult> {
+    const work = this.deleteNow(key, options);
+    return this.observer === undefined ? work : this.timed('delete', work);
+  }
+
+  private async deleteNow(key: string, options?: CallOptions): Promise<WriteResult> {
     this.cluster.checkOpen(options);
     const mayHold = this.mayHold(key);
     const downOnes = mayHold.filter((c) => !c.up);
@@ -366,9 +422,18 @@ export class Broker extends EventEmitter<{
    * `options.after` when given. `cursor` is set when more keys may follow: pass it as `after` to go on
    * (a key present for the whole scan is returned once, however servers come and go meanwhile).
    */
-  async scan(
+  scan(
     prefix: string,
     limit = DEFAULT_SCAN_LIMIT,
+    options?: CallOptions & { after?: string },
+  ): Promise<{ keys: string[]; cursor?: string; warnings: string[] }> {
+    const work = this.scanNow(prefix, limit, options);
+    return this.observer === undefined ? work : this.timed('scan', work);
+  }
+
+  private async scanNow(
+    prefix: string,
+    limit: number,
     options?: CallOptions & { after?: string },
   ): Promise<{ keys: string[]; cursor?: string; warnings: string[] }> {
     this.cluster.checkOpen(options);

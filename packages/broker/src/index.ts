@@ -20,6 +20,7 @@
  */
 export {
   Broker,
+  type BrokerObserver,
   type BrokerOptions,
   type MembershipInfo,
   type Placement,

@@ -25,6 +25,7 @@ import {
   type Placement,
 } from '@triekv/broker';
 import { createGateway } from '@triekv/gateway';
+import { brokerHttp, type HttpService } from '@triekv/observe';
 import pino, { type Logger } from 'pino';
 import { loadFile, reportLoad } from './load-file.js';
 import { BatchedStdout, Notices, note, writeResult, type Output } from './output.js';
@@ -56,6 +57,9 @@ interface Flags {
   resp3Attributes: boolean;
   logLevel: string;
   rebalanceRate: number;
+  httpPort?: number;
+  httpAddress: string;
+  httpAuthToken?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -164,6 +168,18 @@ function program(version: string): Command {
       wholeNumber('resp-port', { min: 0, max: 65535 }),
     )
     .option('--resp-address <host>', 'service mode: address to listen on', '127.0.0.1')
+    .option(
+      '--http-port <port>',
+      'serve the dashboard (/), /metrics (Prometheus) and /healthz over HTTP on this port (0: any free port), in the shell and in service mode',
+      wholeNumber('http-port', { min: 0, max: 65535 }),
+    )
+    .option('--http-address <host>', 'address of the HTTP listener', '127.0.0.1')
+    .addOption(
+      new Option(
+        '--http-auth-token <token>',
+        'the dashboard and /metrics want this token (Bearer, or the login form); default: --resp-auth-token',
+      ).env('TRIEKV_HTTP_AUTH_TOKEN'),
+    )
     .addOption(
       new Option(
         '--resp-auth-token <token>',
@@ -282,6 +298,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return EXIT_USAGE;
   }
+  let http: HttpService | undefined;
   try {
     const status = await broker.start();
     const up = status.filter((s) => s.up).length;
@@ -331,6 +348,27 @@ export async function run(argv: string[]): Promise<number> {
           `membership: ${plural(m.members.length, 'member', 'members')}${m.change === undefined ? '' : ` (${m.change}${m.previous === undefined ? ', done' : ', moving data'})`}`,
         ),
       );
+    }
+
+    if (flags.httpPort !== undefined) {
+      const token = flags.httpAuthToken ?? flags.respAuthToken;
+      http = brokerHttp(broker, {
+        host: flags.httpAddress,
+        port: flags.httpPort,
+        ...(token === undefined ? {} : { authToken: token }),
+      });
+      http.onError = (error, path) => logger.error({ err: error, path }, 'HTTP request failed');
+      try {
+        const at = await http.listen();
+        note(`dashboard: http://${at.host}:${at.port}/ (metrics: /metrics)`, errOut);
+      } catch (error) {
+        note(
+          `kv-broker: error: cannot serve HTTP on ${flags.httpAddress}:${flags.httpPort}: ${(error as Error).message}`,
+          errOut,
+          'error',
+        );
+        return 1;
+      }
     }
 
     if (flags.input !== undefined) {
@@ -399,6 +437,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 1;
   } finally {
+    await http?.close();
     await broker.close();
   }
 }

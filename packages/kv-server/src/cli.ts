@@ -8,6 +8,7 @@ import {
   parseArgs,
   wholeNumber,
 } from '@triekv/cli';
+import { serverHttp, type HttpService } from '@triekv/observe';
 import pino from 'pino';
 import { ServerError, createServer, defaults } from '@triekv/server';
 
@@ -33,6 +34,8 @@ interface Flags {
   compactMinBytes: number;
   compactRatio: number;
   respPort?: number;
+  metricsPort?: number;
+  metricsAddress?: string;
   respAddress?: string;
 }
 
@@ -115,6 +118,15 @@ function program(version: string): Command {
       wholeNumber('resp-port', { max: 65535 }),
     )
     .option('--resp-address <host>', 'address of the RESP listener (default: --address)')
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics (Prometheus) and /healthz over HTTP on this port (0 picks a free one); off unless given',
+      wholeNumber('metrics-port', { max: 65535 }),
+    )
+    .option(
+      '--metrics-address <host>',
+      'address of the metrics listener (default 127.0.0.1; it wants --auth-token as a bearer token when one is set)',
+    )
     .option(
       '--data-dir <dir>',
       'keep records in this directory (log + snapshots); without it, memory only',
@@ -204,11 +216,31 @@ export async function run(argv: string[]): Promise<number> {
     const resp = server.respAddress();
     process.stdout.write(`listening for RESP on ${resp.host}:${resp.port}\n`);
   }
+  let metrics: HttpService | undefined;
+  if (flags.metricsPort !== undefined) {
+    metrics = serverHttp(server, {
+      host: flags.metricsAddress ?? '127.0.0.1',
+      port: flags.metricsPort,
+      ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
+    });
+    metrics.onError = (error, path) => logger.error({ err: error, path }, 'metrics request failed');
+    try {
+      const at = await metrics.listen();
+      process.stdout.write(`serving metrics on http://${at.host}:${at.port}/metrics\n`);
+    } catch (error) {
+      process.stderr.write(
+        `kv-server: error: cannot serve metrics on ${flags.metricsAddress ?? '127.0.0.1'}:${flags.metricsPort}: ${(error as Error).message}\n`,
+      );
+      await server.close();
+      return EXIT_FAILURE;
+    }
+  }
   const stop = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   logger.info({ signal: stop }, 'shutting down');
+  await metrics?.close();
   await server.close();
   logger.flush();
   return 0;

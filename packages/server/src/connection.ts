@@ -351,6 +351,8 @@ export class Connection {
       }
     }
     ctx.counters.count(item.type);
+    const observer = ctx.counters.observer;
+    const started = observer === undefined ? 0 : performance.now();
     let reply: Reply;
     try {
       reply = handle(item, ctx);
@@ -364,6 +366,8 @@ export class Connection {
         message: 'internal error (see the server log)',
       };
     }
+    if (observer !== undefined)
+      observer(item.type, reply.type, (performance.now() - started) / 1000);
     this.send(reply);
     return true;
   }

@@ -27,6 +27,6 @@ export {
 } from './persistence/data-dir.js';
 export { DataDirError } from './persistence/errors.js';
 export { execute as executeResp, respCommandNames, type RespContext } from './resp/commands.js';
-export { Counters } from './stats.js';
+export { Counters, type RequestObserver } from './stats.js';
 export { typeOf as respType } from './resp/key-commands.js';
 export * as defaults from './defaults.js';

@@ -39,7 +39,7 @@ import {
   DEFAULT_PRE_AUTH_MAX_FRAME,
 } from './defaults.js';
 import { ListenError, ServerStateError } from './errors.js';
-import { Counters } from './stats.js';
+import { Counters, type RequestObserver } from './stats.js';
 import { Store } from './store.js';
 import { DataDir, type FsyncPolicy, type Recovery } from './persistence/data-dir.js';
 import { readMembersFile, writeMembersFile } from './persistence/members-file.js';
@@ -313,6 +313,15 @@ export class KvServer {
   }
 
   /**
+   * Tells `requests` of every native request once answered (type, reply type, seconds) and `fsyncs`
+   * of every log fsync: for metrics (`@triekv/observe`). Nothing is timed until this is called.
+   */
+  observe(requests: RequestObserver, fsyncs?: (seconds: number) => void): void {
+    this.counters.observer = requests;
+    this.counters.fsyncObserver = fsyncs;
+  }
+
+  /**
    * Binds and starts accepting connections. Rejects with a `ListenError` when the address is unusable,
    * and with a `ServerStateError` when `close()` is called before it has finished (close wins: the
    * server never starts serving).
@@ -474,6 +483,7 @@ export class KvServer {
         : {
             persistence: {
               logBytes: this.dataDir.size,
+              snapshotBytes: this.dataDir.snapshotSize,
               compactions: this.dataDir.compactions,
               fsync: FSYNC_CODES[this.dataDir.policy],
             },
@@ -499,6 +509,7 @@ export class KvServer {
     );
     this.dataDir = dataDir;
     this.recovery = recovery;
+    dataDir.onFsync = (seconds) => this.counters.fsyncObserver?.(seconds);
     this.membership = readMembersFile(dir, this.ctx.log);
     this.ctx.journal = (key, record) => {
       this.written++;

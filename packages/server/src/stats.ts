@@ -1,5 +1,15 @@
+/**
+ * Told of every native request once it is answered: its type, the reply's type (`OK`, `NOT_FOUND`,
+ * `ERROR`) and how long the server took over it, in seconds. For metrics; unset, nothing is timed.
+ */
+export type RequestObserver = (type: string, outcome: string, seconds: number) => void;
+
 /** Counters a server keeps for STATS. */
 export class Counters {
+  /** See `RequestObserver` (`KvServer#observe` sets it). */
+  observer: RequestObserver | undefined;
+  /** Told of every log fsync's duration, in seconds (durable servers). */
+  fsyncObserver: ((seconds: number) => void) | undefined;
   readonly started = Date.now();
   connections = 0;
   connectionsTotal = 0;

@@ -17,6 +17,8 @@ export interface ServerProcess {
   port: number;
   /** The RESP port, when started with `--resp-port`. */
   respPort?: number;
+  /** The metrics port, when started with `--metrics-port`. */
+  metricsPort?: number;
   stdout: () => string;
   stderr: () => string;
   /** Resolves with the exit code (or the signal name) once the process has ended. */
@@ -74,16 +76,20 @@ export function startServerProcess(
   );
   return new Promise((resolve, reject) => {
     const wantsResp = args.includes('--resp-port');
+    const wantsMetrics = args.includes('--metrics-port');
     const onData = (): void => {
       const match = /listening on [^\s]+:(\d+)\n/.exec(out);
       if (match === null) return;
       const resp = /listening for RESP on [^\s]+:(\d+)\n/.exec(out);
       if (wantsResp && resp === null) return;
+      const metrics = /serving metrics on http:\/\/[^\s]+:(\d+)\/metrics\n/.exec(out);
+      if (wantsMetrics && metrics === null) return;
       child.stdout.off('data', onData);
       resolve({
         child,
         port: Number(match[1]),
         ...(resp === null ? {} : { respPort: Number(resp[1]) }),
+        ...(metrics === null ? {} : { metricsPort: Number(metrics[1]) }),
         stdout: () => out,
         stderr: () => err,
         exited,

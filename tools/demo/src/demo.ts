@@ -15,7 +15,7 @@ const SEED = 'triekv-demo';
 
 /**
  * `npm start`: three servers on free ports of 127.0.0.1 (in this process), 1000 generated records
- * (fixed seed), and the kv-broker shell loading them with k=2. EXIT or Ctrl-D in the shell stops
+ * (fixed seed), and the kv-broker shell loading them with k=2, with its dashboard on a free port. EXIT or Ctrl-D in the shell stops
  * everything this started and removes its files.
  */
 async function main(): Promise<number> {
@@ -50,7 +50,8 @@ async function main(): Promise<number> {
     const broker = join(root, 'packages', 'kv-broker', 'bin', 'kv-broker.js');
     const child = spawn(
       process.execPath,
-      [broker, '-s', serverFile, '-i', dataFile, '-k', String(K)],
+      // The dashboard on a free port: kv-broker prints its URL (dashboard: http://127.0.0.1:PORT/).
+      [broker, '-s', serverFile, '-i', dataFile, '-k', String(K), '--http-port', '0'],
       { stdio: 'inherit' },
     );
     // The shell owns the terminal now: Ctrl-C belongs to it, not to this process.

@@ -57,6 +57,13 @@ export class DataDir {
   private stopping = false;
   readonly policy: FsyncPolicy;
   compactions = 0;
+  /** Told of each fsync of the log's writes, in seconds (for metrics). */
+  onFsync: ((seconds: number) => void) | undefined;
+
+  /** The live snapshot's size in bytes. */
+  get snapshotSize(): number {
+    return this.snapshotBytes;
+  }
 
   private constructor(
     private readonly options: PersistenceOptions,
@@ -179,7 +186,11 @@ export class DataDir {
     }
     try {
       await (this.log as FileHandle).writev(parts);
-      if (this.policy !== 'off') await (this.log as FileHandle).datasync();
+      if (this.policy !== 'off') {
+        const started = performance.now();
+        await (this.log as FileHandle).datasync();
+        this.onFsync?.((performance.now() - started) / 1000);
+      }
       for (const resolve of waiters) resolve();
     } catch (error) {
       this.logger.error({ err: error }, 'log write failed');
