@@ -143,7 +143,11 @@ export class Broker extends EventEmitter<{
   /** Connects to every server; resolves once each has had its first attempt, with their status. */
   async start(): Promise<ServerStatus[]> {
     await this.cluster.start();
-    return this.cluster.connections.map((c) => ({ server: c.name, up: c.up }));
+    return this.cluster.connections.map((c) => ({
+      server: c.name,
+      up: c.up,
+      ...(!c.up && c.lastError !== undefined ? { reason: c.lastError } : {}),
+    }));
   }
 
   /** Resolves once any server is up (at once if one is), or after `ms` (or when the signal aborts). */

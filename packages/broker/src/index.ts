@@ -31,7 +31,9 @@ export {
 export { Cluster, memberOf, type ClusterOptions, type ClusterView } from './cluster.js';
 export {
   ServerConnection,
+  tlsProblem,
   type CallOptions,
+  type ClientTls,
   type ConnectionOptions,
   type ConnectionState,
 } from './server-connection.js';

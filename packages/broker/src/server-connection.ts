@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FrameDecoder,
@@ -70,6 +71,46 @@ export interface ConnectionOptions {
    * to this plus `REPLY_SLACK`. Keep it equal to the servers' `--max-frame`. @default 16 MiB
    */
   maxFrameSize?: number;
+  /** TLS to the servers (see `ClientTls`). @default undefined (plaintext) */
+  tls?: ClientTls;
+}
+
+/**
+ * TLS from a broker to its servers: `ca` verifies them (their certificate must be signed by it and
+ * name the address dialled: hostname or IP); `cert` and `key` are this broker's client certificate,
+ * for servers that want one (mutual TLS). `insecure` skips verification: for tests only.
+ */
+export interface ClientTls {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  insecure?: boolean;
+}
+
+/** What went wrong with a TLS connection, in words (the server is named by the caller). */
+export function tlsProblem(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? '';
+  switch (code) {
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return `its certificate is not trusted: not signed by the CA given (--tls-ca) (${code})`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `its certificate is for another host: ${error.message}`;
+    case 'CERT_HAS_EXPIRED':
+      return 'its certificate has expired (CERT_HAS_EXPIRED)';
+    case 'CERT_NOT_YET_VALID':
+      return 'its certificate is not valid yet (CERT_NOT_YET_VALID)';
+  }
+  if (/CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE/i.test(code + error.message))
+    return `it wants a client certificate this broker did not give or it does not trust (--tls-cert, --tls-key) (${code || error.message})`;
+  if (code === 'ECONNRESET')
+    return 'it reset the connection during the TLS handshake: does it want a client certificate it trusts? (--tls-cert, --tls-key)';
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL/i.test(code + error.message))
+    return 'it does not speak TLS (is it started with --tls-cert?)';
+  return error.message;
 }
 
 export type ConnectionState = 'connecting' | 'up' | 'down' | 'closed';
@@ -131,6 +172,11 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** Whether the heartbeat's PING is waiting for its reply. */
   private pinging = false;
+  /**
+   * Why the last connection attempt failed or the connection dropped (`connection refused`, `its
+   * certificate is not trusted ...`), for messages such as kv-broker's `H:P is down: ...`.
+   */
+  lastError: string | undefined;
   /** Why the connection is being dropped, when it is this side that drops it. */
   private dropReason: string | undefined;
 
@@ -329,7 +375,20 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
   private open(): Promise<void> {
     if (this.stateValue === 'closed') return Promise.resolve();
     this.stateValue = 'connecting';
-    const socket = connect({ host: this.address.host, port: this.address.port });
+    const tls = this.options.tls;
+    const socket: Socket =
+      tls === undefined
+        ? connect({ host: this.address.host, port: this.address.port })
+        : tlsConnect({
+            host: this.address.host,
+            port: this.address.port,
+            ...(isIP(this.address.host) === 0 ? { servername: this.address.host } : {}),
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+            ...(tls.key === undefined ? {} : { key: tls.key }),
+            rejectUnauthorized: tls.insecure !== true,
+            minVersion: 'TLSv1.2',
+          });
     socket.setNoDelay(true);
     this.socket = socket;
     this.decoder = this.newDecoder();
@@ -346,7 +405,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
       const timer = setTimeout(() => {
         socket.destroy(new Error(`no connection within ${connectTimeout} ms`));
       }, connectTimeout);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         const hello: Outgoing = {
           type: 'HELLO',
@@ -358,6 +417,7 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
           .then((reply) => {
             if (reply.type !== 'OK') throw new Error(`HELLO answered ${reply.type}`);
             this.attempt = 0;
+            this.lastError = undefined;
             this.stateValue = 'up';
             this.lastHeard = performance.now();
             const every = this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
@@ -369,11 +429,18 @@ export class ServerConnection extends EventEmitter<{ up: []; down: [reason: stri
           .catch((error: unknown) => {
             // Refused (an ERROR reply: wrong protocol, bad token) or no answer: this connection ends,
             // and the server stays down until a later attempt succeeds.
+            this.lastError ??= !(error instanceof ServerDownError)
+              ? (error as Error).message
+              : tls === undefined
+                ? 'it closed the connection before answering HELLO (a TLS server? then give --tls-ca)'
+                : 'it closed the connection after the TLS handshake: it wants a client certificate it trusts (--tls-cert, --tls-key)';
             socket.destroy(error as Error);
             settle();
           });
       });
-      socket.once('error', () => undefined);
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        this.lastError = tls === undefined ? error.message : tlsProblem(error);
+      });
       socket.once('close', (hadError) => {
         clearTimeout(timer);
         if (this.socket === socket)

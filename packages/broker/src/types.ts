@@ -29,6 +29,8 @@ export interface WriteResult {
 export interface ServerStatus {
   server: string;
   up: boolean;
+  /** Why it is down (the last connection attempt's failure), when known. */
+  reason?: string;
   latencyMs?: number;
   keys?: number;
 }

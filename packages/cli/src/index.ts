@@ -21,3 +21,4 @@ export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 export { parseWholeNumber, wholeNumber, type WholeNumberRange } from './numbers.js';
 export { createProgram, packageVersion, parseArgs, type ProgramOptions } from './program.js';
 export { exitOnClosedStdout, useColor, type OutputStream } from './streams.js';
+export { readFlagFile } from './files.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { versionText, type Broker } from '@triekv/broker';
 import {
   COMMANDS,
@@ -12,7 +12,14 @@ import {
   command,
   type CommandSpec,
 } from '@triekv/resp';
-import { Counters, Store, respCommandNames } from '@triekv/server';
+import {
+  Counters,
+  Store,
+  createListener,
+  reloadListener,
+  respCommandNames,
+  type TlsOptions,
+} from '@triekv/server';
 import pino, { type Logger } from 'pino';
 import { OWN_HANDLERS, type GatewayContext, type GatewayStats } from './commands.js';
 import { GatewayConnection } from './connection.js';
@@ -49,6 +56,11 @@ export interface GatewayOptions {
   scanPage?: number;
   /** How long `close()` waits for commands in flight before it drops their connections, ms. @default 10000 */
   closeTimeoutMs?: number;
+  /**
+   * TLS on the RESP port (`redis-cli --tls --cacert ca.crt`), with `ca` mutual TLS; `reloadTls` swaps
+   * the certificates without dropping connections. @default undefined
+   */
+  tls?: TlsOptions;
   /** A pino logger. @default a silent one */
   logger?: Logger;
 }
@@ -206,8 +218,13 @@ export class Gateway {
         info: (_ctx, _s, args, w) => w.verbatim(this.info(args.slice(1).map((a) => a.toString()))),
       },
     };
-    this.server = createServer((socket) => this.accept(socket));
+    this.server = createListener(options.tls, (socket) => this.accept(socket), log, 10_000);
     this.server.on('error', (error) => log.error({ err: error }, 'gateway listener error'));
+  }
+
+  /** New certificates for the TLS port (open connections keep theirs); throws when unusable. */
+  reloadTls(tls: TlsOptions): void {
+    reloadListener(this.server, tls);
   }
 
   /** Counters so far (for INFO and tests). */

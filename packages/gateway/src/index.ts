@@ -17,3 +17,4 @@
  */
 export { Gateway, createGateway, gatewayCommands, type GatewayOptions } from './gateway.js';
 export type { GatewayStats } from './commands.js';
+export type { TlsOptions } from '@triekv/server';

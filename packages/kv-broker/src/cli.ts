@@ -10,6 +10,7 @@ import {
   createProgram,
   exitOnClosedStdout,
   packageVersion,
+  readFlagFile,
   parseArgs,
   useColor,
   wholeNumber,
@@ -22,9 +23,10 @@ import {
   readServerFile,
   run as runCommand,
   runScript,
+  type ClientTls,
   type Placement,
 } from '@triekv/broker';
-import { createGateway } from '@triekv/gateway';
+import { createGateway, type TlsOptions } from '@triekv/gateway';
 import { brokerHttp, type HttpService } from '@triekv/observe';
 import pino, { type Logger } from 'pino';
 import { loadFile, reportLoad } from './load-file.js';
@@ -60,6 +62,15 @@ interface Flags {
   httpPort?: number;
   httpAddress: string;
   httpAuthToken?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsInsecure: boolean;
+  respTlsCert?: string;
+  respTlsKey?: string;
+  respTlsCa?: string;
+  httpTlsCert?: string;
+  httpTlsKey?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -151,6 +162,20 @@ function program(version: string): Command {
       ),
     )
     .option(
+      '--tls-ca <file>',
+      'TLS to the servers: verify them with this CA (PEM; the certificate must name the host or IP dialled)',
+    )
+    .option(
+      '--tls-cert <file>',
+      'TLS to the servers: this client certificate (PEM), for mutual TLS',
+    )
+    .option('--tls-key <file>', "the client certificate's private key (PEM)")
+    .option(
+      '--tls-insecure',
+      'TLS to the servers without verifying them: for testing only (logged as a warning)',
+      false,
+    )
+    .option(
       '--window <n>',
       'commands read from stdin that run at once (results still print in input order; commands on one key run in order)',
       wholeNumber('window', { min: 1 }),
@@ -174,6 +199,8 @@ function program(version: string): Command {
       wholeNumber('http-port', { min: 0, max: 65535 }),
     )
     .option('--http-address <host>', 'address of the HTTP listener', '127.0.0.1')
+    .option('--http-tls-cert <file>', 'HTTPS for --http-port with this certificate (PEM)')
+    .option('--http-tls-key <file>', "the HTTPS certificate's key (PEM)")
     .addOption(
       new Option(
         '--http-auth-token <token>',
@@ -185,6 +212,15 @@ function program(version: string): Command {
         '--resp-auth-token <token>',
         "service mode: clients must AUTH with this token (not the servers' --auth-token)",
       ).env('TRIEKV_RESP_AUTH_TOKEN'),
+    )
+    .option(
+      '--resp-tls-cert <file>',
+      'service mode: TLS on the RESP port with this certificate (PEM); with --resp-tls-key',
+    )
+    .option('--resp-tls-key <file>', "service mode: the RESP port certificate's key (PEM)")
+    .option(
+      '--resp-tls-ca <file>',
+      'service mode: Redis clients must present a certificate signed by this CA (mutual TLS)',
     )
     .option(
       '--strict-reads',
@@ -204,7 +240,7 @@ function program(version: string): Command {
 }
 
 /** Service mode: the gateway on `--resp-port` until SIGINT or SIGTERM; resolves with the exit code. */
-async function serve(broker: Broker, flags: Flags, logger: Logger): Promise<number> {
+async function serve(broker: Broker, flags: Flags, logger: Logger, tls: Tls): Promise<number> {
   const gateway = createGateway({
     broker,
     host: flags.respAddress,
@@ -213,6 +249,7 @@ async function serve(broker: Broker, flags: Flags, logger: Logger): Promise<numb
     degradedAttributes: flags.resp3Attributes,
     logger,
     ...(flags.respAuthToken === undefined ? {} : { authToken: flags.respAuthToken }),
+    ...(tls.resp === undefined ? {} : { tls: tls.resp }),
   });
   try {
     await gateway.listen();
@@ -223,6 +260,18 @@ async function serve(broker: Broker, flags: Flags, logger: Logger): Promise<numb
   }
   const address = gateway.address();
   process.stdout.write(`listening for RESP on ${address.host}:${address.port}\n`);
+  if (tls.resp !== undefined)
+    process.on('SIGHUP', () => {
+      try {
+        gateway.reloadTls(readTls(flags).resp as TlsOptions);
+        logger.info('reloaded the RESP port TLS certificates');
+      } catch (error) {
+        logger.error(
+          { reason: (error as Error).message },
+          'cannot reload the TLS certificates: the old ones stay in use',
+        );
+      }
+    });
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -231,6 +280,60 @@ async function serve(broker: Broker, flags: Flags, logger: Logger): Promise<numb
   await gateway.close();
   logger.flush();
   return 0;
+}
+
+/** The TLS settings of the flags, their files read. */
+interface Tls {
+  client?: ClientTls;
+  resp?: TlsOptions;
+  http?: TlsOptions;
+}
+
+/** A certificate and key given together (or neither), with an optional CA. */
+function pair(
+  names: [string, string, string?],
+  cert: string | undefined,
+  key: string | undefined,
+  ca?: string,
+): TlsOptions | undefined {
+  if (cert === undefined && key === undefined) {
+    if (ca !== undefined && names[2] !== undefined)
+      throw new Error(`${names[2]} needs ${names[0]} and ${names[1]}`);
+    return undefined;
+  }
+  if (cert === undefined || key === undefined)
+    throw new Error(`${names[0]} and ${names[1]} go together`);
+  return {
+    cert: readFlagFile(names[0], cert),
+    key: readFlagFile(names[1], key),
+    ...(ca === undefined ? {} : { ca: readFlagFile(names[2] as string, ca) }),
+  };
+}
+
+/** Reads the TLS files the flags name; throws a clear error. */
+function readTls(flags: Flags): Tls {
+  const own = pair(['--tls-cert', '--tls-key'], flags.tlsCert, flags.tlsKey);
+  const wantsClient = flags.tlsCa !== undefined || own !== undefined || flags.tlsInsecure;
+  const resp = pair(
+    ['--resp-tls-cert', '--resp-tls-key', '--resp-tls-ca'],
+    flags.respTlsCert,
+    flags.respTlsKey,
+    flags.respTlsCa,
+  );
+  const http = pair(['--http-tls-cert', '--http-tls-key'], flags.httpTlsCert, flags.httpTlsKey);
+  return {
+    ...(wantsClient
+      ? {
+          client: {
+            ...(flags.tlsCa === undefined ? {} : { ca: readFlagFile('--tls-ca', flags.tlsCa) }),
+            ...(own === undefined ? {} : { cert: own.cert, key: own.key }),
+            ...(flags.tlsInsecure ? { insecure: true } : {}),
+          },
+        }
+      : {}),
+    ...(resp === undefined ? {} : { resp }),
+    ...(http === undefined ? {} : { http }),
+  };
 }
 
 /** Why `path` cannot be loaded (missing, a directory, unreadable), or undefined when it can be. */
@@ -277,9 +380,23 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   let broker: Broker;
+  let tls: Tls;
+  try {
+    tls = readTls(flags);
+  } catch (error) {
+    note(`kv-broker: error: ${(error as Error).message}`, errOut, 'error');
+    return EXIT_USAGE;
+  }
+  if (flags.tlsInsecure)
+    note(
+      'WARNING: --tls-insecure: the servers are not verified (anyone on the network can pretend to be one); for testing only',
+      errOut,
+      'warn',
+    );
   try {
     const servers = await readServerFile(flags.servers);
     broker = new Broker({
+      ...(tls.client === undefined ? {} : { tls: tls.client }),
       servers,
       k: flags.k,
       placement: flags.placement,
@@ -303,7 +420,8 @@ export async function run(argv: string[]): Promise<number> {
     const status = await broker.start();
     const up = status.filter((s) => s.up).length;
     note(`connected to ${up} of ${plural(status.length, 'server', 'servers')}`, errOut);
-    for (const s of status.filter((x) => !x.up)) note(`  ${s.server} is down`, errOut, 'warn');
+    for (const s of status.filter((x) => !x.up))
+      note(`  ${s.server} is down${s.reason === undefined ? '' : `: ${s.reason}`}`, errOut, 'warn');
     if (up < flags.k)
       note(
         `WARNING: only ${plural(up, 'server is', 'servers are')} up: writes cannot reach k=${flags.k} replicas`,
@@ -355,12 +473,14 @@ export async function run(argv: string[]): Promise<number> {
       http = brokerHttp(broker, {
         host: flags.httpAddress,
         port: flags.httpPort,
+        ...(tls.http === undefined ? {} : { tls: tls.http }),
         ...(token === undefined ? {} : { authToken: token }),
       });
       http.onError = (error, path) => logger.error({ err: error, path }, 'HTTP request failed');
       try {
         const at = await http.listen();
-        note(`dashboard: http://${at.host}:${at.port}/ (metrics: /metrics)`, errOut);
+        const scheme = tls.http === undefined ? 'http' : 'https';
+        note(`dashboard: ${scheme}://${at.host}:${at.port}/ (metrics: /metrics)`, errOut);
       } catch (error) {
         note(
           `kv-broker: error: cannot serve HTTP on ${flags.httpAddress}:${flags.httpPort}: ${(error as Error).message}`,
@@ -397,7 +517,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
 
-    if (service) return await serve(broker, flags, logger);
+    if (service) return await serve(broker, flags, logger, tls);
     let failed = false;
     const bar = new MoveBar();
     const options = { style: flags.style, onProgress: bar.update };

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   EXIT_FAILURE,
+  EXIT_USAGE,
+  readFlagFile,
   createProgram,
   exitOnClosedStdout,
   packageVersion,
@@ -10,7 +12,7 @@ import {
 } from '@triekv/cli';
 import { serverHttp, type HttpService } from '@triekv/observe';
 import pino from 'pino';
-import { ServerError, createServer, defaults } from '@triekv/server';
+import { ServerError, createServer, defaults, type TlsOptions } from '@triekv/server';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -37,6 +39,9 @@ interface Flags {
   metricsPort?: number;
   metricsAddress?: string;
   respAddress?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 function program(version: string): Command {
@@ -119,6 +124,15 @@ function program(version: string): Command {
     )
     .option('--resp-address <host>', 'address of the RESP listener (default: --address)')
     .option(
+      '--tls-cert <file>',
+      'TLS on every port (native, RESP, metrics): the server certificate (PEM); with --tls-key',
+    )
+    .option('--tls-key <file>', "the certificate's private key (PEM)")
+    .option(
+      '--tls-ca <file>',
+      'mutual TLS: clients must present a certificate signed by this CA (PEM)',
+    )
+    .option(
       '--metrics-port <port>',
       'serve /metrics (Prometheus) and /healthz over HTTP on this port (0 picks a free one); off unless given',
       wholeNumber('metrics-port', { max: 65535 }),
@@ -168,6 +182,22 @@ function nonEmpty(name: string): (text: string) => string {
   };
 }
 
+/** The TLS files of the flags, read; undefined without --tls-cert. Throws a clear error. */
+function readTls(flags: Flags): TlsOptions | undefined {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) {
+    if (flags.tlsCa !== undefined) throw new Error('--tls-ca needs --tls-cert and --tls-key');
+    return undefined;
+  }
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined)
+    throw new Error('--tls-cert and --tls-key go together');
+
+  return {
+    cert: readFlagFile('--tls-cert', flags.tlsCert),
+    key: readFlagFile('--tls-key', flags.tlsKey),
+    ...(flags.tlsCa === undefined ? {} : { ca: readFlagFile('--tls-ca', flags.tlsCa) }),
+  };
+}
+
 /** Runs kv-server with `argv` (as `process.argv`); resolves with the exit code once it has stopped. */
 export async function run(argv: string[]): Promise<number> {
   exitOnClosedStdout(process.stdout, () => undefined);
@@ -176,7 +206,15 @@ export async function run(argv: string[]): Promise<number> {
   if (exit !== undefined) return exit;
   const flags = cli.opts<Flags>();
   const logger = pino({ level: flags.logLevel, base: { pid: process.pid } }, pino.destination(2));
+  let tls: TlsOptions | undefined;
+  try {
+    tls = readTls(flags);
+  } catch (error) {
+    process.stderr.write(`kv-server: error: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   const server = createServer({
+    ...(tls === undefined ? {} : { tls }),
     host: flags.address,
     port: flags.port,
     ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
@@ -221,12 +259,14 @@ export async function run(argv: string[]): Promise<number> {
     metrics = serverHttp(server, {
       host: flags.metricsAddress ?? '127.0.0.1',
       port: flags.metricsPort,
+      ...(tls === undefined ? {} : { tls }),
       ...(flags.authToken === undefined ? {} : { authToken: flags.authToken }),
     });
     metrics.onError = (error, path) => logger.error({ err: error, path }, 'metrics request failed');
     try {
       const at = await metrics.listen();
-      process.stdout.write(`serving metrics on http://${at.host}:${at.port}/metrics\n`);
+      const scheme = tls === undefined ? 'http' : 'https';
+      process.stdout.write(`serving metrics on ${scheme}://${at.host}:${at.port}/metrics\n`);
     } catch (error) {
       process.stderr.write(
         `kv-server: error: cannot serve metrics on ${flags.metricsAddress ?? '127.0.0.1'}:${flags.metricsPort}: ${(error as Error).message}\n`,
@@ -235,6 +275,20 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT_FAILURE;
     }
   }
+  if (tls !== undefined)
+    // New certificates (a renewal) without dropping a connection: connections open keep theirs.
+    process.on('SIGHUP', () => {
+      try {
+        const fresh = readTls(flags) as TlsOptions;
+        server.reloadTls(fresh);
+        metrics?.reloadTls(fresh);
+      } catch (error) {
+        logger.error(
+          { reason: (error as Error).message },
+          'cannot reload the TLS certificates: the old ones stay in use',
+        );
+      }
+    });
   const stop = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

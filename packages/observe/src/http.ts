@@ -1,5 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { MIN_TLS_VERSION, reloadListener, type TlsOptions } from '@triekv/server';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -34,6 +42,8 @@ export interface HttpOptions {
    * `Authorization: Bearer TOKEN`, or the cookie the login form sets.
    */
   authToken?: string;
+  /** HTTPS (and with `ca`, client certificates required). @default undefined (plain HTTP) */
+  tls?: TlsOptions;
   /** The registry `/metrics` answers with. */
   registry: Registry;
   /** More routes (the dashboard's). */
@@ -156,7 +166,20 @@ export class HttpService {
       ...(options.routes ?? []),
     ];
     for (const r of routes) this.routes.set(r.path, [...(this.routes.get(r.path) ?? []), r]);
-    this.server = createServer((req, res) => void this.serve(req, res));
+    const listener: RequestListener = (req, res) => void this.serve(req, res);
+    const tls = options.tls;
+    this.server =
+      tls === undefined
+        ? createServer(listener)
+        : createHttpsServer(
+            {
+              cert: tls.cert,
+              key: tls.key,
+              ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true }),
+              minVersion: MIN_TLS_VERSION,
+            },
+            listener,
+          );
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -204,6 +227,11 @@ export class HttpService {
       this.onError?.(error, url.pathname);
       send(res, 500, 'internal error (see the log)\n');
     }
+  }
+
+  /** New certificates for an HTTPS listener (open connections keep theirs); throws when unusable. */
+  reloadTls(tls: TlsOptions): void {
+    reloadListener(this.server, tls);
   }
 
   /** Binds; resolves with the address. */

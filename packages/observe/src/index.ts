@@ -17,7 +17,7 @@
  * ```
  */
 import type { Broker } from '@triekv/broker';
-import type { KvServer } from '@triekv/server';
+import type { KvServer, TlsOptions } from '@triekv/server';
 import { Dashboard } from './dashboard.js';
 import { HttpService } from './http.js';
 import { brokerMetrics, createRegistry, serverMetrics } from './metrics.js';
@@ -40,6 +40,8 @@ export interface ListenOptions {
   host?: string;
   port: number;
   authToken?: string;
+  /** HTTPS. */
+  tls?: TlsOptions;
 }
 
 /** kv-server's HTTP listener: `/metrics` (process and server metrics) and `/healthz`. */

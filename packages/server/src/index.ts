@@ -30,3 +30,10 @@ export { execute as executeResp, respCommandNames, type RespContext } from './re
 export { Counters, type RequestObserver } from './stats.js';
 export { typeOf as respType } from './resp/key-commands.js';
 export * as defaults from './defaults.js';
+export {
+  MIN_TLS_VERSION,
+  createListener,
+  reloadListener,
+  tlsClientProblem,
+  type TlsOptions,
+} from './tls.js';

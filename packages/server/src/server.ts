@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createServer as createTcpServer,
-  type AddressInfo,
-  type Server,
-  type Socket,
-} from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -40,6 +35,7 @@ import {
 } from './defaults.js';
 import { ListenError, ServerStateError } from './errors.js';
 import { Counters, type RequestObserver } from './stats.js';
+import { createListener, reloadListener, type TlsOptions } from './tls.js';
 import { Store } from './store.js';
 import { DataDir, type FsyncPolicy, type Recovery } from './persistence/data-dir.js';
 import { readMembersFile, writeMembersFile } from './persistence/members-file.js';
@@ -123,6 +119,11 @@ export interface ServerOptions {
   respPort?: number;
   /** Address of the RESP listener. @default the `host` option */
   respHost?: string;
+  /**
+   * TLS on the native and RESP ports (and mutual TLS with `ca`). A plaintext client is refused with a
+   * log line; `reloadTls` swaps the certificates without dropping connections. @default undefined
+   */
+  tls?: TlsOptions;
 }
 
 /** The server package's version, for INFO. */
@@ -363,7 +364,13 @@ export class KvServer {
       }
     }
     if (this.closeRequested) return this.cancelStart();
-    const tcp = createTcpServer({ noDelay: true }, (socket) => this.accept(socket));
+    const handshake = this.ctx.authTimeoutMs;
+    const tcp = createListener(
+      this.options.tls,
+      (socket) => this.accept(socket),
+      this.ctx.log,
+      handshake,
+    );
     this.tcp = tcp;
     await bind(tcp, host, port).catch(async (error: unknown) => {
       this.state = 'closed';
@@ -373,7 +380,12 @@ export class KvServer {
     if (this.closeRequested) return this.cancelStart();
     if (this.options.respPort !== undefined) {
       const respHost = this.options.respHost ?? host;
-      const resp = createTcpServer({ noDelay: true }, (socket) => this.acceptResp(socket));
+      const resp = createListener(
+        this.options.tls,
+        (socket) => this.acceptResp(socket),
+        this.ctx.log,
+        handshake,
+      );
       this.resp = resp;
       await bind(resp, respHost, this.options.respPort).catch(async (error: unknown) => {
         this.state = 'closed';
@@ -390,6 +402,18 @@ export class KvServer {
     const address = this.address();
     this.ctx.log.info(address, 'listening');
     return address;
+  }
+
+  /**
+   * New certificates (a renewal, on SIGHUP): connections open now keep theirs, new ones get these.
+   * Throws when they cannot be used; the old ones stay in use then.
+   */
+  reloadTls(tls: TlsOptions): void {
+    if (this.options.tls === undefined)
+      throw new ServerStateError('the server was started without TLS');
+    reloadListener(this.tcp, tls);
+    reloadListener(this.resp, tls);
+    this.ctx.log.info('reloaded the TLS certificates');
   }
 
   /** Where the RESP listener listens, when there is one. */

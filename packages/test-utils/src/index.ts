@@ -26,3 +26,4 @@ export { PYTHON, hasRedisPy, runPython } from './python.js';
 export { startMuteServer, type MuteServer } from './mute-server.js';
 export { seededRandom } from './random.js';
 export { runBin, type BinRun } from './run-bin.js';
+export { hasOpenssl, makeCertificates, type Certificates } from './certificates.js';

@@ -82,7 +82,7 @@ export function startServerProcess(
       if (match === null) return;
       const resp = /listening for RESP on [^\s]+:(\d+)\n/.exec(out);
       if (wantsResp && resp === null) return;
-      const metrics = /serving metrics on http:\/\/[^\s]+:(\d+)\/metrics\n/.exec(out);
+      const metrics = /serving metrics on https?:\/\/[^\s]+:(\d+)\/metrics\n/.exec(out);
       if (wantsMetrics && metrics === null) return;
       child.stdout.off('data', onData);
       resolve({
