@@ -110,13 +110,8 @@ export function serverMetrics(registry: Registry, server: KvServer): void {
     },
     (seconds) => fsyncs.observe(seconds),
   );
-  let cached: { at: number; stats: Stats } | undefined;
-  // Every collector below reads the same STATS once per scrape.
-  const stats = (): Stats => {
-    const now = Date.now();
-    if (cached === undefined || now - cached.at > 50) cached = { at: now, stats: server.stats() };
-    return cached.stats;
-  };
+  // STATS at scrape time (cheap: counters and the store's sizes).
+  const stats = (): Stats => server.stats();
   const persistence = (name: string): number => {
     const p = stats().persistence;
     return typeof p === 'object' && typeof p[name] === 'number' ? p[name] : 0;

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   FrameDecoder,
   ProtocolError,
@@ -64,6 +65,22 @@ export class RawClient {
     });
   }
 
+  /** Connects over TLS (`ca` verifies the server; `cert`/`key` for mutual TLS). */
+  static connectTls(
+    port: number,
+    tls: { ca?: Buffer; cert?: Buffer; key?: Buffer },
+    host = '127.0.0.1',
+  ): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ port, host, ...tls }, () => {
+        socket.off('error', reject);
+        socket.setNoDelay(true);
+        resolve(new RawClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
   /** A fresh request id. */
   id(): number {
     return this.nextId++;
@@ -73,6 +90,11 @@ export class RawClient {
   request(request: Outgoing): Promise<Reply> {
     const message = { ...request, id: request.id ?? this.id() } as Message;
     const reply = this.expect(message.id);
+    // Requests made in one turn go out in one write (one TLS record), as the broker sends them.
+    if (!this.socket.writableCorked) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
     this.socket.write(encodeFrame(message));
     return reply;
   }

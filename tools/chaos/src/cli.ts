@@ -27,6 +27,7 @@ interface Flags {
   network: 'loopback' | 'netns';
   overload: boolean;
   membership: boolean;
+  tls: boolean;
   faults?: string;
   json?: string;
   history?: string;
@@ -100,6 +101,11 @@ function program(): Command {
     )
     .option('--no-overload', 'never kill k servers at once')
     .option(
+      '--tls',
+      'TLS between brokers and servers (certificates made with openssl; loopback only)',
+      false,
+    )
+    .option(
       '--no-membership',
       'never add or remove servers (by default a spare server is added to the cluster and members are removed, data moving under load)',
     )
@@ -122,6 +128,8 @@ function faultList(flags: Flags): FaultKind[] | string {
 
 function validate(flags: Flags): string | undefined {
   if (flags.k > flags.servers) return `-k ${flags.k} is more than --servers ${flags.servers}`;
+  if (flags.tls && flags.network === 'netns')
+    return '--tls runs on the loopback network only (its certificate names 127.0.0.1)';
   if (flags.durable > flags.servers)
     return `--durable ${flags.durable} is more than --servers ${flags.servers}`;
   const faults = faultList(flags);
@@ -171,6 +179,7 @@ export async function run(argv: string[]): Promise<number> {
       network: flags.network,
       overload: flags.overload,
       membership: flags.membership,
+      tls: flags.tls,
       faults: faultList(flags) as FaultKind[],
       log: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,

@@ -20,6 +20,8 @@ export class ChaosNode {
     private readonly spawn: SpawnOptions,
     /** Kept in a data directory (survives a kill), or in memory only (comes back empty). */
     readonly dataDir: string | undefined,
+    /** More kv-server flags (TLS). */
+    private readonly extraArgs: string[] = [],
   ) {}
 
   get name(): string {
@@ -40,7 +42,10 @@ export class ChaosNode {
 
   /** Starts the process; resolves with the port it listens on. */
   async start(): Promise<number> {
-    const args = this.dataDir === undefined ? [] : ['--data-dir', this.dataDir, '--fsync', 'batch'];
+    const args = [
+      ...(this.dataDir === undefined ? [] : ['--data-dir', this.dataDir, '--fsync', 'batch']),
+      ...this.extraArgs,
+    ];
     // Its own process group: Ctrl-C stops the run (which heals and checks), not the servers under it.
     const proc = await startServerProcess(args, process.env, { ...this.spawn, detached: true });
     this.process = proc;
@@ -95,6 +100,8 @@ export class ChaosCluster {
     count: number;
     durable: number;
     network: Network;
+    /** More flags for every kv-server (TLS). */
+    serverArgs?: string[];
   }): Promise<ChaosCluster> {
     const root = mkdtempSync(join(tmpdir(), 'triekv-chaos-'));
     const nodes: ChaosNode[] = [];
@@ -103,7 +110,7 @@ export class ChaosCluster {
       for (let i = 0; i < options.count; i++) {
         const { spawn, addresses } = await options.network.add(i);
         const dataDir = i < options.durable ? join(root, `s${i}`) : undefined;
-        const node = new ChaosNode(i, addresses, spawn, dataDir);
+        const node = new ChaosNode(i, addresses, spawn, dataDir, options.serverArgs);
         nodes.push(node);
         options.network.moved(i, await node.start());
       }

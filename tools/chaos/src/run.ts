@@ -1,5 +1,6 @@
 import { Broker } from '@triekv/broker';
-import { seededRandom } from '@triekv/test-utils';
+import { readFileSync, rmSync } from 'node:fs';
+import { makeCertificates, seededRandom } from '@triekv/test-utils';
 import { check, explain, type CheckResult, type ViolationKind } from './checker.js';
 import { ChaosCluster } from './cluster.js';
 import type { History, Op } from './history.js';
@@ -33,6 +34,11 @@ export interface ChaosOptions {
    * the nemesis adds it (ADD SERVER) and later removes a member (REMOVE SERVER), data moving under load.
    */
   membership?: boolean;
+  /**
+   * TLS between brokers and servers (certificates made with openssl for the run; loopback network only:
+   * the server certificate names 127.0.0.1).
+   */
+  tls?: boolean;
   /** The kind of the first fault (default: the first of a shuffled round). */
   firstFault?: FaultKind;
   /** The single-server faults to make (default: kill, pause and every fault of the network). */
@@ -94,10 +100,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const clock = (): number => performance.now() - began;
   const network: Network =
     options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork(options.brokers);
+  const certs = options.tls === true ? makeCertificates() : undefined;
   const cluster = await ChaosCluster.start({
     count: options.servers + (options.membership === true ? 1 : 0),
     durable: options.durable,
     network,
+    ...(certs === undefined
+      ? {}
+      : { serverArgs: ['--tls-cert', certs.serverCert, '--tls-key', certs.serverKey] }),
   });
   // The spare (the last node, when membership changes are on) starts outside the membership.
   const seeds = cluster.nodes.slice(0, options.servers);
@@ -114,6 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         // A member learnt from the membership record is dialled through this broker's own proxy.
         resolveMember: (m) => cluster.nodes.find((n) => n.name === m.name)?.address(b) ?? m,
         membershipPollMs: 250,
+        ...(certs === undefined ? {} : { tls: { ca: readFileSync(certs.ca) } }),
         k: options.k,
         nodeId: `b${b}`,
         requestTimeoutMs: 1_000,
@@ -167,7 +178,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ...(options.firstFault === undefined ? {} : { firstFault: options.firstFault }),
     });
     log(
-      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; faults: ${[...faults, ...(options.overload ? ['overload'] : []), ...(options.membership === true ? ['add/remove server'] : [])].join(', ') || 'none'}`,
+      `chaos: seed ${options.seed}, ${options.servers} servers (${options.durable} with a data directory) on ${network.name}, k=${options.k}, ${options.brokers} brokers × ${options.clientsPerBroker} clients, ${options.keys} keys, ${Math.round(options.durationMs / 1000)} s; ${options.tls === true ? 'TLS; ' : ''}faults: ${[...faults, ...(options.overload ? ['overload'] : []), ...(options.membership === true ? ['add/remove server'] : [])].join(', ') || 'none'}`,
     );
     workload.start();
     nemesis.start();
@@ -202,6 +213,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
   const crashes = cluster.crashes();
   await cluster.close();
+  if (certs !== undefined) rmSync(certs.dir, { recursive: true, force: true });
   const history: History = {
     k: options.k,
     ops,

@@ -45,3 +45,18 @@ describe('torture run through two RESP gateways (5 servers, k=3)', () => {
     );
   }, 120_000);
 });
+
+describe('torture run over TLS (5 servers, k=3, two brokers)', () => {
+  it('seed 5: every read is right, or warned, with every broker-server connection encrypted', async () => {
+    const report = await runChaos({
+      ...DEFAULT_CHAOS,
+      seed: 5,
+      tls: true,
+      durationMs: DURATION_S * 1000,
+    });
+    if (!passed(report)) throw new Error(formatReport(report, DURATION_S));
+    expect(report.crashes).toEqual([]);
+    expect(report.check.strict).toBeGreaterThan(100);
+    expect(report.check.writes).toBeGreaterThan(100);
+  }, 120_000);
+});

@@ -1,10 +1,11 @@
 import type { Redis as RedisClient } from 'ioredis';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Version } from '@triekv/protocol';
 import { formatRecord, type KvRecord } from '@triekv/record';
 import { generatedRecords } from '../fixtures.js';
-import { RawClient, startServerProcess } from '@triekv/test-utils';
+import { RawClient, hasOpenssl, makeCertificates, startServerProcess } from '@triekv/test-utils';
 import { printTable, writeResults } from '../report.js';
 
 const RECORDS = 10_000;
@@ -23,6 +24,12 @@ interface Scenario {
   depth: number;
   ops: number;
 }
+
+/** The loads measured over TLS too. */
+const TLS_SCENARIOS: Scenario[] = [
+  { name: '50 connections', connections: 50, depth: 1, ops: 100_000 },
+  { name: '1 connection, pipeline depth 16', connections: 1, depth: 16, ops: 100_000 },
+];
 
 const SCENARIOS: Scenario[] = [
   { name: '1 connection, unpipelined', connections: 1, depth: 1, ops: 20_000 },
@@ -94,11 +101,12 @@ export async function startRedis(): Promise<{ port: number; child: ChildProcess 
   return { port, child };
 }
 
-async function ourClients(port: number, n: number): Promise<Client[]> {
+async function ourClients(port: number, n: number, tls?: { ca: Buffer }): Promise<Client[]> {
   const version: Version = [Date.now(), 0, 'bench'];
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const raw = await RawClient.connect(port);
+      const raw =
+        tls === undefined ? await RawClient.connect(port) : await RawClient.connectTls(port, tls);
       return {
         get: (key: string) => raw.request({ type: 'GET', key }),
         put: (r: KvRecord) => raw.request({ type: 'PUT', key: r.key, value: r.value, version }),
@@ -141,6 +149,21 @@ async function redisClients(port: number, n: number): Promise<Client[]> {
 export async function runServerBench(): Promise<void> {
   const records = generatedRecords(RECORDS, 'server');
   const ours = await startServerProcess(['--log-level', 'silent']);
+  // The same server over TLS, when openssl can make its certificate (TLS rows vs plaintext).
+  const certs = hasOpenssl() ? makeCertificates() : undefined;
+  if (certs === undefined)
+    console.error('server: openssl not found on PATH; skipping the TLS rows (install openssl)');
+  const secure =
+    certs === undefined
+      ? undefined
+      : await startServerProcess([
+          '--log-level',
+          'silent',
+          '--tls-cert',
+          certs.serverCert,
+          '--tls-key',
+          certs.serverKey,
+        ]);
   const redis = await startRedis();
   if (redis === undefined)
     console.error(
@@ -148,13 +171,34 @@ export async function runServerBench(): Promise<void> {
     );
   const rows: Record<string, string | number>[] = [];
   try {
-    for (const target of [
+    const targets: {
+      name: string;
+      connect: (n: number) => Promise<Client[]>;
+      scenarios?: Scenario[];
+    }[] = [
       { name: 'kv-server', connect: (n: number) => ourClients(ours.port, n) },
+      ...(secure === undefined || certs === undefined
+        ? []
+        : [
+            {
+              name: 'kv-server TLS',
+              connect: (n: number) => ourClients(secure.port, n, { ca: readFileSync(certs.ca) }),
+              scenarios: TLS_SCENARIOS,
+            },
+          ]),
       ...(redis === undefined
         ? []
         : [{ name: 'redis-server', connect: (n: number) => redisClients(redis.port, n) }]),
-    ]) {
-      for (const scenario of SCENARIOS) {
+    ];
+    // Scenario by scenario, every server in turn: a machine that speeds up or slows down during the
+    // run skews the ratios less than one server after the other would.
+    for (const scenario of SCENARIOS) {
+      for (const target of targets) {
+        if (
+          target.scenarios !== undefined &&
+          !target.scenarios.some((x) => x.name === scenario.name)
+        )
+          continue;
         const clients = await target.connect(scenario.connections);
         const warm = await drive(clients, scenario.depth, 2000, (c, i) =>
           c.put(records[i % RECORDS] as KvRecord),
@@ -186,27 +230,37 @@ export async function runServerBench(): Promise<void> {
   } finally {
     ours.kill('SIGTERM');
     await ours.exited;
+    secure?.kill('SIGTERM');
+    await secure?.exited;
+    if (certs !== undefined) rmSync(certs.dir, { recursive: true, force: true });
     redis?.child.kill('SIGTERM');
   }
-  const redisOf = (row: Record<string, string | number>): number | undefined =>
-    rows.find((r) => r.server === 'redis-server' && r.scenario === row.scenario && r.op === row.op)
-      ?.opsPerSecond as number | undefined;
-  const table = rows
-    .filter((r) => r.server === 'kv-server')
-    .map((r) => {
-      const base = redisOf(r);
-      const ratio = base === undefined ? undefined : (r.opsPerSecond as number) / base;
-      return [
-        r.scenario as string,
-        r.op as string,
-        r.opsPerSecond as number,
-        r.p50us as number,
-        r.p99us as number,
-        base ?? 'skipped',
-        ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
-        ratio === undefined ? '' : ratio >= 0.5 ? 'yes' : 'NO',
-      ];
-    });
+  type Row = Record<string, string | number>;
+  /** The same scenario and op of another server's rows. */
+  const of =
+    (server: string) =>
+    (row: Row): number | undefined =>
+      rows.find((r) => r.server === server && r.scenario === row.scenario && r.op === row.op)
+        ?.opsPerSecond as number | undefined;
+  /** `server`'s rows with the baseline's ops/s beside them, their ratio and whether it meets `target`. */
+  const compared = (server: string, baseOf: (row: Row) => number | undefined, target: number) =>
+    rows
+      .filter((r) => r.server === server)
+      .map((r) => {
+        const base = baseOf(r);
+        const ratio = base === undefined ? undefined : (r.opsPerSecond as number) / base;
+        return [
+          r.scenario as string,
+          r.op as string,
+          r.opsPerSecond as number,
+          r.p50us as number,
+          r.p99us as number,
+          base ?? 'skipped',
+          ratio === undefined ? '' : `${ratio.toFixed(2)}x`,
+          ratio === undefined ? '' : ratio >= target ? 'yes' : 'NO',
+        ];
+      });
+  const table = compared('kv-server', of('redis-server'), 0.5);
   printTable(
     `kv-server vs redis-server (same Node load generator; ${RECORDS.toLocaleString('en-US')} generated records; ratio = ours / Redis ops/s, target >= 0.5x)`,
     ['load', 'op', 'kv-server ops/s', 'p50 µs', 'p99 µs', 'redis ops/s', 'ratio', 'pass'],
@@ -225,5 +279,11 @@ export async function runServerBench(): Promise<void> {
         r.p99us as number,
       ]),
   );
+  if (rows.some((r) => r.server === 'kv-server TLS'))
+    printTable(
+      'kv-server over TLS vs plaintext, same run (ratio = TLS / plaintext ops/s, target >= 0.6x)',
+      ['load', 'op', 'TLS ops/s', 'p50 µs', 'p99 µs', 'plaintext ops/s', 'ratio', 'pass'],
+      compared('kv-server TLS', of('kv-server'), 0.6),
+    );
   console.log(`\nwrote ${writeResults('server', rows)}`);
 }
