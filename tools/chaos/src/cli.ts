@@ -28,6 +28,7 @@ interface Flags {
   overload: boolean;
   membership: boolean;
   tls: boolean;
+  spares: number;
   faults?: string;
   json?: string;
   history?: string;
@@ -180,6 +181,7 @@ export async function run(argv: string[]): Promise<number> {
       overload: flags.overload,
       membership: flags.membership,
       tls: flags.tls,
+      spares: flags.spares,
       faults: faultList(flags) as FaultKind[],
       log: (line) => process.stderr.write(`${line}\n`),
       signal: abort.signal,

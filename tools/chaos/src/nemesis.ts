@@ -56,6 +56,8 @@ export class Nemesis {
   private cycle: FaultKind[] = [];
   private lastOverload = -Infinity;
   private lastChange = -Infinity;
+  /** Whether membership changes are taking the cluster back down to its starting size. */
+  private shrinking = false;
   /** The nodes in the membership now. */
   private readonly members: Set<ChaosNode>;
   /** A heal or fault that failed (a server that never came back): the run cannot go on honestly. */
@@ -117,8 +119,9 @@ export class Nemesis {
   }
 
   /**
-   * Grows the cluster by its spare, or (when it has one more member than it began with) shrinks it by
-   * a random member, which becomes the spare: data moves while the workload runs. Then waits until
+   * Grows the cluster by a spare at a time until every spare is a member, then shrinks it by a random
+   * member at a time (which becomes a spare) back to its starting size, and so on: data moves while
+   * the workload runs. Then waits until
    * every broker has the new membership with no move in progress.
    */
   private async changeMembers(): Promise<void> {
@@ -126,7 +129,10 @@ export class Nemesis {
     const admin = brokers[0] as Broker;
     const spare = cluster.nodes.find((n) => !this.members.has(n));
     const startSize = (this.options.members ?? cluster.nodes).length;
-    const shrink = spare === undefined || this.members.size > startSize;
+    // Up by every spare, one at a time, then back down to the starting size, and again.
+    if (spare === undefined) this.shrinking = true;
+    else if (this.members.size <= startSize) this.shrinking = false;
+    const shrink = this.shrinking;
     const members = [...this.members];
     const node = shrink ? (members[Math.floor(random() * members.length)] as ChaosNode) : spare;
     if (node === undefined || (shrink && this.members.size <= this.options.k)) return;

@@ -30,10 +30,12 @@ export interface ChaosOptions {
   /** Kill k durable servers at once now and then (reads must then warn or be right). */
   overload: boolean;
   /**
-   * Grow and shrink the cluster now and then: one more server is started outside the membership, and
-   * the nemesis adds it (ADD SERVER) and later removes a member (REMOVE SERVER), data moving under load.
+   * Grow and shrink the cluster now and then: `spares` more servers (default 1) are started outside
+   * the membership; the nemesis adds them one at a time (ADD SERVER), then removes members one at a
+   * time (REMOVE SERVER) back to `servers`, data moving under load.
    */
   membership?: boolean;
+  spares?: number;
   /**
    * TLS between brokers and servers (certificates made with openssl for the run; loopback network only:
    * the server certificate names 127.0.0.1).
@@ -102,7 +104,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     options.network === 'netns' ? new NetnsNetwork() : new LoopbackNetwork(options.brokers);
   const certs = options.tls === true ? makeCertificates() : undefined;
   const cluster = await ChaosCluster.start({
-    count: options.servers + (options.membership === true ? 1 : 0),
+    count: options.servers + (options.membership === true ? (options.spares ?? 1) : 0),
     durable: options.durable,
     network,
     ...(certs === undefined
