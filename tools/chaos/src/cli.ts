@@ -107,8 +107,14 @@ function program(): Command {
       false,
     )
     .option(
+      '--spares <n>',
+      'servers started outside the membership: the nemesis adds them one at a time, then removes members back to --servers',
+      wholeNumber('spares', { min: 1, max: 8 }),
+      1,
+    )
+    .option(
       '--no-membership',
-      'never add or remove servers (by default a spare server is added to the cluster and members are removed, data moving under load)',
+      'never add or remove servers (by default the spares are added to the cluster and members removed again, data moving under load)',
     )
     .option('--json <file>', 'write the report (without the history) as JSON')
     .option('--history <file>', 'write the whole history as JSON');
