@@ -236,6 +236,11 @@ export interface ExecuteOptions {
   style?: Style;
   /** Called as ADD SERVER, REMOVE SERVER and REBALANCE move data (a progress bar). */
   onProgress?: (progress: RebalanceProgress) => void;
+  /**
+   * Whether the results' `json` is wanted (a JSON line per command): `false` leaves GET's and QUERY's
+   * exact-JSON `value` out of it, which only the JSON lines print. @default true
+   */
+  json?: boolean;
 }
 
 /** JSON text placed as it is in a JSON line (a value `JSON.stringify` would not write exactly). */
@@ -274,7 +279,14 @@ export async function execute(
           ok: true,
           lines: [text],
           json: found
-            ? { found: true, text, value: new JsonText(formatJson(r.value as Value)) }
+            ? {
+                found: true,
+                text,
+                // The exact JSON only for whoever prints JSON lines (it costs as much as the text).
+                ...(options?.json === false
+                  ? {}
+                  : { value: new JsonText(formatJson(r.value as Value)) }),
+              }
             : { found: false, text },
           warnings: r.warnings,
         };

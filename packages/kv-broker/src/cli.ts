@@ -520,7 +520,7 @@ export async function run(argv: string[]): Promise<number> {
     if (service) return await serve(broker, flags, logger, tls);
     let failed = false;
     const bar = new MoveBar();
-    const options = { style: flags.style, onProgress: bar.update };
+    const options = { style: flags.style, onProgress: bar.update, json: flags.json };
     if (flags.command.length > 0) {
       for (const line of flags.command) {
         const result = await runCommand(broker, line, options);
