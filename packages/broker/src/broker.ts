@@ -379,7 +379,7 @@ export class Broker extends EventEmitter<{
 
   private async deleteNow(key: string, options?: CallOptions): Promise<WriteResult> {
     this.cluster.checkOpen(options);
-    const mayHold = this.mayHold(key);
+    const mayHold = this.cluster.mayHold(key);
     const downOnes = mayHold.filter((c) => !c.up);
     if (downOnes.length > 0) throw new DeleteRefusedError(downOnes.map((c) => c.name));
     const version = this.cluster.clock.tick();
@@ -404,19 +404,12 @@ export class Broker extends EventEmitter<{
   }
 
   /**
-   * The servers that may hold `key`: under `hash` those of its order up to its k-th live one (under
-   * the previous members too, while data moves after a membership change), under `random` every server.
-   */
-  private mayHold(key: string): ServerConnection[] {
-    return this.cluster.mayHold(key);
-  }
-
-  /**
    * The servers that may hold `key` and are down: a `delete` of it now would be refused (an empty
    * list: it would not). For callers deleting several keys that must refuse them all or none.
    */
   deleteBlockers(key: string): string[] {
-    return this.mayHold(key)
+    return this.cluster
+      .mayHold(key)
       .filter((c) => !c.up)
       .map((c) => c.name);
   }

@@ -191,11 +191,6 @@ export class Cluster
     return this.members.servers;
   }
 
-  /** The members before the change whose data is moving, or undefined. */
-  get previousConnections(): readonly ServerConnection[] | undefined {
-    return this.previous?.servers;
-  }
-
   /** The member list in use, as a record's `members` holds it. */
   memberList(): Member[] {
     return this.members.servers.map(memberOf);
@@ -366,18 +361,8 @@ export class Cluster
     return ordered;
   }
 
-  /** The key's servers in the previous members' order (while data moves), or undefined. */
-  previousOrder(key: string): ServerConnection[] | undefined {
-    return this.previous === undefined ? undefined : orderOf(key, this.previous);
-  }
-
   home(key: string): ServerConnection[] {
     return orderOf(key, this.members).slice(0, this.k);
-  }
-
-  /** The key's servers in the members' order alone. */
-  memberOrder(key: string): ServerConnection[] {
-    return orderOf(key, this.members);
   }
 
   /** Where a write of `key` goes: the first k live members in its order, or k random live ones. */

@@ -137,9 +137,9 @@ function superseded(ours: Membership, newer: Membership): MembershipError {
   );
 }
 
-/** A version as text: `wall.counter.node`. */
+/** A version as text, `wall:counter:node`: how STATUS, INFO and the gateway's versioned commands write it. */
 export function versionText(v: Version): string {
-  return `${v[0]}.${v[1]}.${v[2]}`;
+  return `${v[0]}:${v[1]}:${v[2]}`;
 }
 
 /**

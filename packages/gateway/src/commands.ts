@@ -8,7 +8,6 @@ import {
   type ReadResult,
 } from '@triekv/broker';
 import { formatJson, parsePath, parseRecord, parseValue, type Value } from '@triekv/record';
-import type { Version } from '@triekv/protocol';
 import {
   BEFORE_AUTH,
   NameIndex,
@@ -319,11 +318,6 @@ export function membershipInfo(broker: Broker): string {
   return `# Membership\r\n${lines.map(([k, v]) => `${k}:${v}`).join('\r\n')}\r\n`;
 }
 
-/** A version as the versioned commands write it: `wall:counter:node`. */
-export function versionToText(v: Version): string {
-  return `${v[0]}:${v[1]}:${v[2]}`;
-}
-
 /** The bulk-string array of a list of strings. */
 function strings(w: RespWriter, items: readonly string[]): void {
   w.array(items.length);
@@ -336,7 +330,7 @@ function strings(w: RespWriter, items: readonly string[]): void {
  */
 function versionedError(error: unknown): RespError {
   if (error instanceof UnavailableError && error.version !== undefined)
-    return new RespError(`UNAVAILABLE version=${versionToText(error.version)} ${error.message}`);
+    return new RespError(`UNAVAILABLE version=${versionText(error.version)} ${error.message}`);
   return clusterError(error);
 }
 
@@ -344,7 +338,7 @@ function versionedError(error: unknown): RespError {
 function versionedRead(w: RespWriter, r: ReadResult): void {
   w.array(5);
   w.integer(r.found ? 1 : 0);
-  w.bulk(r.version === undefined ? null : versionToText(r.version));
+  w.bulk(r.version === undefined ? null : versionText(r.version));
   w.bulk(r.found && r.value !== undefined ? formatJson(r.value) : null);
   strings(w, r.servers);
   strings(w, r.warnings);
@@ -374,7 +368,7 @@ const VERSIONED: Record<string, OwnHandler> = {
     try {
       const r = await ctx.broker.put((args[1] as Buffer).toString('utf8'), value);
       w.array(4);
-      w.bulk(versionToText(r.version));
+      w.bulk(versionText(r.version));
       w.integer(r.replicas);
       strings(w, r.servers);
       strings(w, r.warnings);
@@ -386,7 +380,7 @@ const VERSIONED: Record<string, OwnHandler> = {
     try {
       const r = await ctx.broker.delete((args[1] as Buffer).toString('utf8'));
       w.array(4);
-      w.bulk(versionToText(r.version));
+      w.bulk(versionText(r.version));
       w.integer(r.found === true ? 1 : 0);
       strings(w, r.servers);
       strings(w, r.warnings);
