@@ -304,9 +304,8 @@ export async function finishMove(
       warnings: [...new Set([...copy.warnings, ...clean.warnings])],
     };
   } catch (error) {
-    if (stop.signal.aborted && error === stop.signal.reason) throw error;
-    if (stop.signal.aborted) throw stop.signal.reason as Error;
-    throw error;
+    // Stopped by a newer membership: that is the error, whatever the stopped request threw.
+    throw stop.signal.aborted ? (stop.signal.reason as Error) : error;
   } finally {
     cluster.off('membership', watch);
     cluster.release();

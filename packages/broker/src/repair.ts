@@ -148,7 +148,7 @@ export async function repair(
   let keys = 0;
   let removed = 0;
   const inFlight = new Set<Promise<void>>();
-  const pass: Pass = { cluster, failed, copiedBy, options };
+  const pass: Pass = { cluster, failed, copiedBy, progress, options };
   for (;;) {
     signal?.throwIfAborted();
     const heads = await Promise.all(cursors.map((c) => c.head()));
@@ -178,7 +178,6 @@ export async function repair(
     });
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
-    progress.copied = [...copiedBy.values()].reduce((a, b) => a + b, 0);
     if (inFlight.size >= DEFAULT_REPAIR_WINDOW) await Promise.race(inFlight);
     await throttle?.wait(progress.copied + progress.removed);
     if (onProgress !== undefined && (keys - reported >= 1000 || keys === 1)) {
@@ -187,7 +186,6 @@ export async function repair(
     }
   }
   await Promise.all(inFlight);
-  progress.copied = [...copiedBy.values()].reduce((a, b) => a + b, 0);
   if (onProgress !== undefined) onProgress({ ...progress, total: progress.scanned });
   // A pass stopped by its caller says so, rather than listing every server as skipped.
   signal?.throwIfAborted();
@@ -223,6 +221,7 @@ interface Pass {
   cluster: ClusterView;
   failed: Map<ServerConnection, string>;
   copiedBy: Map<ServerConnection, number>;
+  progress: RepairProgress;
   options: CallOptions | undefined;
 }
 
@@ -258,6 +257,7 @@ async function settleKey(
       try {
         await target.request(request, options);
         copiedBy.set(target, (copiedBy.get(target) ?? 0) + 1);
+        pass.progress.copied++;
       } catch (error) {
         // A server that fails mid-repair is skipped; the next repair (it runs again when the server
         // comes back) catches it up.
