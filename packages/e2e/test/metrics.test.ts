@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +7,7 @@ import parse, { type MetricFamily } from 'parse-prometheus-text-format';
 import { Broker } from '@triekv/broker';
 import { brokerHttp, type HttpService } from '@triekv/observe';
 import { parseValue, type Doc } from '@triekv/record';
-import { startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
+import { rawExchange, startServerProcess, waitFor, type ServerProcess } from '@triekv/test-utils';
 
 /** The parsed families (and the text: the parser drops the labels of histogram series). */
 const scrape = async (
@@ -170,13 +169,7 @@ describe('metrics and health over HTTP', () => {
     const big = await get('/login', { method: 'POST', body: 'token='.padEnd(10_000, 'x') });
     expect([413, 400]).toContain(big.status);
     // A request line that is not HTTP: a 400 from Node, and the listener goes on.
-    const raw = await new Promise<string>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write('GARBAGE\r\n\r\n'));
-      let text = '';
-      socket.on('data', (c: Buffer) => (text += c.toString()));
-      socket.on('close', () => resolve(text));
-      socket.on('error', () => resolve(text));
-    });
+    const raw = (await rawExchange(port, 'GARBAGE\r\n\r\n')).text;
     expect(raw).toMatch(/^HTTP\/1\.1 400/);
     expect((await get('/healthz')).status).toBe(200);
   });

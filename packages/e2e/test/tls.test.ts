@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { Broker, type ClientTls } from '@triekv/broker';
@@ -9,6 +8,7 @@ import { parseValue, type Doc } from '@triekv/record';
 import {
   hasOpenssl,
   makeCertificates,
+  rawExchange,
   startServerProcess,
   waitFor,
   type Certificates,
@@ -216,13 +216,7 @@ withOpenssl('TLS on every connection', () => {
         const refused = await cli(port, 'GET', 'greeting');
         expect(refused).not.toMatch(/^hello$/m);
         // Plaintext to the TLS port: refused, the gateway goes on.
-        const plain = await new Promise<string>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-          let text = '';
-          socket.on('data', (c: Buffer) => (text += c.toString()));
-          socket.on('close', () => resolve(text));
-          socket.on('error', () => resolve(text));
-        });
+        const plain = (await rawExchange(port, 'PING\r\n')).text;
         expect(plain).not.toMatch(/PONG/);
         expect(await cli(port, '--cert', certs.clientCert, '--key', certs.clientKey, 'PING')).toBe(
           'PONG',
