@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * A generic, dependency-free radix trie: a sorted string-keyed map with cheap prefix queries. It is the
+ * A generic, dependency-free burst trie: a sorted string-keyed map with cheap prefix queries. It is the
  * only index inside a triekv server. Keys are any JS strings (the empty string and any Unicode included),
  * ordered by UTF-16 code unit; `keys`, `values` and `entries` iterate lazily, optionally only under a
  * prefix and only after a cursor key, which is what paginated `SCAN` needs.

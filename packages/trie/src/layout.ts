@@ -1,108 +1,79 @@
 /**
- * The layout of one node's region in the pool:
+ * The trie is a burst trie (Heinz, Zobel and Williams; the HAT-trie of Askitis and Sinha refines it):
+ * the top levels are small branch nodes in one `Int32Array`, one level per code unit, and the keys below
+ * them live in containers, each one JS string that holds up to `MAX_CONTAINER` sorted key tails. A
+ * lookup reads a few hot nodes and then one container string, where a radix trie reads one cold node per
+ * level; a container that outgrows its limit bursts into a node with containers below it.
  *
- *   [VALUE] value slot index, or -1 when the node holds no value (a branch point only)
- *   [TAIL]  length of the edge label after its first code unit (that one is stored in the parent)
- *   [COUNT] number of children
- *   [CAP]   room for children before the region must move
- *   [INDEX] 0, or the offset of a direct index table for a wide node (see below)
- *   tail:   the tail's UTF-16 code units, two per word (low half first)
- *   codes:  CAP words; the first COUNT are the children's first code units, strictly ascending
- *   kids:   CAP words; the children's region offsets, parallel to codes
+ * A node's region in the pool:
  *
- * Everything a lookup needs at one level sits in one region, usually one or two cache lines. A node with
- * more than LINEAR_SCAN children whose codes span a compact range also gets an index table, a region of
- * its own: [base, range, entry for base, entry for base+1, ...], each entry a child index + 1 (0: none).
- * It turns the branchy binary search (several mispredictions per level) into one load.
+ *   [VALUE]  index in the value array of the key that ends at this node, or -1
+ *   [COUNT]  number of children
+ *   [CAP]    room for children in the two lists below
+ *   [TBASE]  the first code unit the direct table covers
+ *   [TRANGE] how many code units it covers (0: no table, search `codes` instead)
+ *   codes:   CAP words; the first COUNT are the children's code units, strictly ascending
+ *   kids:    CAP words, parallel to codes: a child node's offset (> 0) or `~id` of a container (< 0)
+ *   table:   TRANGE words; the kid for code TBASE + d, or 0: a lookup takes one load per level
+ *
+ * A kid of 0 means none: offset 0 of the pool is never handed out.
  */
 export const VALUE = 0;
-export const TAIL = 1;
-export const COUNT = 2;
-export const CAP = 3;
-export const INDEX = 4;
+export const COUNT = 1;
+export const CAP = 2;
+export const TBASE = 3;
+export const TRANGE = 4;
 export const HEADER = 5;
 export const NO_VALUE = -1;
 
-/** Words taken by a tail of `length` code units. */
-export const tailWords = (length: number): number => (length + 1) >> 1;
+/** Size in words of a node region with room for `cap` children and a table over `range` codes. */
+export const nodeSize = (cap: number, range: number): number => HEADER + 2 * cap + range;
 
-/** Size in words of a region with this tail length and child capacity. */
-export const regionSize = (tail: number, cap: number): number => HEADER + tailWords(tail) + 2 * cap;
-
-/** Offset of the first child code of the node at `at`. */
-export const codesAt = (words: Int32Array, at: number): number =>
-  at + HEADER + tailWords(words[at + TAIL] as number);
-
-/** The `j`-th code unit of the tail of the node at `at`. */
-export function tailUnit(words: Int32Array, at: number, j: number): number {
-  const word = words[at + HEADER + (j >> 1)] as number;
-  return (j & 1) === 0 ? word & 0xffff : word >>> 16;
-}
-
-/**
- * Reusable argument arrays for `String.fromCharCode.apply`, one per length: the tail becomes a string in
- * one allocation, where appending unit by unit would copy it over and over.
- */
-const scratch: number[][] = [];
-const MAX_SCRATCH = 64;
-
-/** The tail of the node at `at` as a string. */
-export function readTail(words: Int32Array, at: number): string {
-  const length = words[at + TAIL] as number;
-  if (length === 0) return '';
-  const base = at + HEADER;
-  if (length > MAX_SCRATCH) {
-    let text = '';
-    for (let j = 0; j < length; j++) text += String.fromCharCode(tailUnit(words, at, j));
-    return text;
-  }
-  let units = scratch[length];
-  if (units === undefined) units = scratch[length] = new Array<number>(length).fill(0);
-  for (let j = 0; j + 1 < length; j += 2) {
-    const word = words[base + (j >> 1)] as number;
-    units[j] = word & 0xffff;
-    units[j + 1] = word >>> 16;
-  }
-  if ((length & 1) === 1) units[length - 1] = (words[base + (length >> 1)] as number) & 0xffff;
-  return String.fromCharCode.apply(null, units);
-}
-
-/** How many leading code units of the tail at `at` equal `key` from `from` (at most `limit`). */
-export function commonTail(
-  words: Int32Array,
-  at: number,
-  key: string,
-  from: number,
-  limit: number,
-): number {
-  let j = 0;
-  while (j < limit && tailUnit(words, at, j) === key.charCodeAt(from + j)) j++;
-  return j;
-}
-
-/** Children up to this count are scanned linearly; more use the index table or a binary search. */
-export const LINEAR_SCAN = 8;
-
-/** A table may span at most this many codes (beyond 4 per child), else binary search is used. */
+/** A node's direct table may span at most this many code units beyond 4 per child; else it is searched. */
 export const TABLE_SLACK = 64;
 
+/** Whether a node whose children's codes span `range` units gets a direct table. */
+export const wantsTable = (count: number, range: number): boolean =>
+  count > 0 && range <= 4 * count + TABLE_SLACK;
+
+/** Children up to this count are searched linearly when a node has no table; more, by bisection. */
+export const LINEAR_SCAN = 8;
+
 /**
- * Index `j` of the child of `node` whose code is `code`, or `-(insertion point) - 1` when there is none.
- * `codes` is `codesAt(words, node)`.
+ * A container is one string of code units:
+ *
+ *   [C_COUNT]        n, the number of entries (at most MAX_CONTAINER)
+ *   [C_BASE .. +3]   where its values start in the value array (four byte-sized units, high first)
+ *   [C_LOG]          log2 of the room its value range has
+ *   lengths:         n units, each entry's tail length (LONG: the length is in the data, see below)
+ *   data:            the tails in ascending order, back to back; a LONG tail is preceded by its length
+ *                    in four byte-sized units
+ *
+ * Entry k's value is at `values[base + k]`. A tail is the key after the container's own code unit (the
+ * one in its parent node); it may be empty. Header units stay below 256, so a container of Latin-1 keys is
+ * a one-byte string: one byte per key character.
  */
-export function kidIndex(words: Int32Array, node: number, codes: number, code: number): number {
-  const count = words[node + COUNT] as number;
-  if (count > LINEAR_SCAN) {
-    const table = words[node + INDEX] as number;
-    if (table !== 0) {
-      const d = code - (words[table] as number);
-      if (d >= 0 && d < (words[table + 1] as number)) {
-        const entry = words[table + 2 + d] as number;
-        if (entry !== 0) return entry - 1;
-      }
-    }
+export const C_COUNT = 0;
+export const C_BASE = 1;
+export const C_LOG = 5;
+export const C_HEADER = 6;
+export const LONG = 0xff;
+/** Units of the length written before a LONG tail. */
+export const LONG_UNITS = 4;
+
+/** Keys a container holds before it bursts. 32 measured best for both benchmark key shapes. */
+export const MAX_CONTAINER = 32;
+
+/** The kid of `node` for code unit `code`: a node offset, `~id` of a container, or 0 for none. */
+export function kidOf(words: Int32Array, node: number, code: number): number {
+  const cap = words[node + CAP] as number;
+  const range = words[node + TRANGE] as number;
+  if (range !== 0) {
+    const d = code - (words[node + TBASE] as number);
+    return d >= 0 && d < range ? (words[node + HEADER + 2 * cap + d] as number) : 0;
   }
-  return findCode(words, codes, count, code);
+  const j = findCode(words, node + HEADER, words[node + COUNT] as number, code);
+  return j < 0 ? 0 : (words[node + HEADER + cap + j] as number);
 }
 
 /** Index of `code` among the `count` sorted codes at `codes`, or `-(insertion point) - 1`. */
@@ -122,4 +93,49 @@ export function findCode(words: Int32Array, codes: number, count: number, code: 
     else hi = mid;
   }
   return lo < count && words[codes + lo] === code ? lo : -lo - 1;
+}
+
+/** The number in four byte-sized units at `at` of `s` (a container's value base, a LONG length). */
+export function readUnits4(s: string, at: number): number {
+  return (
+    s.charCodeAt(at) * 0x1000000 +
+    ((s.charCodeAt(at + 1) << 16) | (s.charCodeAt(at + 2) << 8) | s.charCodeAt(at + 3))
+  );
+}
+
+/** `n` as four byte-sized units. */
+export function units4(n: number): string {
+  return String.fromCharCode((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+/** A container's header for `count` entries whose values start at `base` in a range of 2^`log`. */
+export function containerHeader(count: number, base: number, log: number): string {
+  return String.fromCharCode(
+    count,
+    (base >>> 24) & 0xff,
+    (base >>> 16) & 0xff,
+    (base >>> 8) & 0xff,
+    base & 0xff,
+    log,
+  );
+}
+
+/**
+ * Compares the tail at `start` (of `length` units) in container `s` with `key` from `from`, by code
+ * unit: negative when the tail sorts first, 0 when equal, positive when it sorts after.
+ */
+export function compareTail(
+  s: string,
+  start: number,
+  length: number,
+  key: string,
+  from: number,
+): number {
+  const rest = key.length - from;
+  const m = length < rest ? length : rest;
+  for (let j = 0; j < m; j++) {
+    const d = s.charCodeAt(start + j) - key.charCodeAt(from + j);
+    if (d !== 0) return d;
+  }
+  return length - rest;
 }

@@ -1,28 +1,23 @@
-import { TrieIterator, type Yield } from './iterator.js';
+import { type Yield } from './iterator.js';
 import {
+  C_BASE,
+  C_COUNT,
+  C_HEADER,
   CAP,
   COUNT,
   HEADER,
-  LINEAR_SCAN,
+  LONG,
+  LONG_UNITS,
   NO_VALUE,
-  TAIL,
+  TBASE,
+  TRANGE,
   VALUE,
-  commonTail,
-  kidIndex,
-  regionSize,
+  findCode,
+  kidOf,
+  readUnits4,
 } from './layout.js';
-import { findSubtree, iterateAfter } from './seek.js';
-import { TrieStore } from './store.js';
-
-/**
- * Pool words that entries are likely to need (a root with room for every key as a child, one leaf per
- * key, a quarter more for branch points), so a small trie built in one go allocates its pool once.
- */
-function estimateWords(entries: readonly (readonly [string, unknown])[]): number {
-  let words = 1 + regionSize(0, entries.length);
-  for (const [key] of entries) words += regionSize(Math.max(0, key.length - 1), 0);
-  return Math.ceil(words * 1.25);
-}
+import { startIterator } from './seek.js';
+import { GONE, TrieStore } from './store.js';
 
 /** Options for the iteration methods. */
 export interface IterateOptions {
@@ -31,21 +26,20 @@ export interface IterateOptions {
 }
 
 /**
- * A radix (path-compressed) trie from string keys to values of type `V`. Keys are any JS strings,
- * compared by UTF-16 code unit, the order `Array.prototype.sort()` uses. Nodes live in one typed-array
- * pool (see `layout.ts`), values in one array. Iteration is lazy and ordered; an iterator throws if the
- * set of keys changes under it (resume with `{ after }` instead).
+ * An ordered map from string keys to values of type `V`, kept as a burst trie (see `layout.ts`): small
+ * branch nodes in one typed array on top, sorted containers of key tails below. Keys are any JS strings,
+ * compared by UTF-16 code unit, the order `Array.prototype.sort()` uses. Iteration is lazy and ordered;
+ * an iterator throws if the set of keys changes under it (resume with `{ after }` instead).
  */
 export class Trie<V> implements Iterable<[string, V]> {
   private store = new TrieStore<V>();
   private count = 0;
+  /** Scratch for `delete`: the nodes on the path and the code units that lead to each. */
+  private readonly pathNodes: number[] = [];
+  private readonly pathCodes: number[] = [];
 
   /** Builds a trie holding the given entries (later duplicates win, as with `Map`). */
   constructor(entries?: Iterable<readonly [string, V]>) {
-    if (Array.isArray(entries)) {
-      const list = entries as [string, V][];
-      this.store = new TrieStore<V>(estimateWords(list), list.length);
-    }
     if (entries !== undefined) for (const [key, value] of entries) this.set(key, value);
   }
 
@@ -60,107 +54,126 @@ export class Trie<V> implements Iterable<[string, V]> {
 
   /** The value stored under `key`, or `undefined`. */
   get(key: string): V | undefined {
-    const node = this.find(key);
-    if (node === 0) return undefined;
-    const slot = this.store.pool.words[node + VALUE] as number;
-    return slot === NO_VALUE ? undefined : this.store.values[slot];
+    const slot = this.slot(key);
+    if (slot < 0) return undefined;
+    const value = this.store.values[slot];
+    return value === GONE ? undefined : value;
   }
 
   /** Whether `key` is stored (even with the value `undefined`). */
   has(key: string): boolean {
-    const node = this.find(key);
-    return node !== 0 && this.store.pool.words[node + VALUE] !== NO_VALUE;
+    const slot = this.slot(key);
+    return slot >= 0 && this.store.values[slot] !== GONE;
   }
 
   /** Stores `value` under `key`, replacing any previous value. */
   set(key: string, value: V): this {
     if (typeof key !== 'string') throw new TypeError('key must be a string');
     const store = this.store;
-    let node = store.root;
-    let holder = -1;
-    let i = 0;
     const n = key.length;
-    while (i < n) {
+    let node = store.root;
+    let parent = 0;
+    let parentCode = 0;
+    for (let i = 0; ; i++) {
       const words = store.pool.words;
-      const codes = node + HEADER + (((words[node + TAIL] as number) + 1) >> 1);
-      const j = kidIndex(words, node, codes, key.charCodeAt(i));
-      if (j < 0) {
-        store.addLeaf(node, holder, -j - 1, key, i, value);
-        this.added();
-        return this;
+      if (i === n) {
+        const slot = words[node + VALUE] as number;
+        if (slot !== NO_VALUE) {
+          store.values[slot] = value;
+          return this;
+        }
+        const fresh = store.allocRange(0);
+        store.values[fresh] = value;
+        words[node + VALUE] = fresh;
+        break;
       }
-      const kidHolder = codes + (words[node + CAP] as number) + j;
-      let child = words[kidHolder] as number;
-      const tail = words[child + TAIL] as number;
-      const common = commonTail(words, child, key, i + 1, Math.min(tail, n - i - 1));
-      if (common < tail) {
-        child = store.splitEdge(kidHolder, child, common);
-        store.epoch++;
+      const code = key.charCodeAt(i);
+      const kid = kidOf(words, node, code);
+      if (kid > 0) {
+        parent = node;
+        parentCode = code;
+        node = kid;
+        continue;
       }
-      node = child;
-      holder = kidHolder;
-      i += 1 + common;
+      if (kid === 0) {
+        const made = store.newContainer([key.slice(i + 1)], [value], 0, 1);
+        store.addKid(node, parent, parentCode, code, made);
+        break;
+      }
+      const k = store.findEntry(~kid, key, i + 1);
+      if (k >= 0) {
+        // A GONE entry is a deleted key whose tail is still there: reviving it adds the key.
+        const slot = store.slotOf(~kid, k);
+        const was = store.values[slot];
+        store.values[slot] = value;
+        if (was !== GONE) return this;
+        store.revive(~kid);
+        break;
+      }
+      store.insertEntry(node, code, ~kid, -k - 1, key, i + 1, value);
+      break;
     }
-    const words = store.pool.words;
-    const slot = words[node + VALUE] as number;
-    if (slot !== NO_VALUE) {
-      store.values[slot] = value;
-      return this;
-    }
-    words[node + VALUE] = store.storeValue(value);
-    this.added();
+    this.count++;
+    store.epoch++;
+    store.maybeCompact();
     return this;
   }
 
-  /** Removes `key`; returns whether it was there. Branches left empty are pruned and re-compressed. */
+  /** Removes `key`; returns whether it was there. Emptied containers and branches are pruned. */
   delete(key: string): boolean {
     const store = this.store;
     const words = store.pool.words;
-    let parent = 0;
-    let parentHolder = -1;
-    let indexInParent = -1;
-    let holder = -1;
+    const nodes = this.pathNodes;
+    const codes = this.pathCodes;
+    const n = key.length;
     let node = store.root;
     let i = 0;
-    const n = key.length;
-    while (i < n) {
-      const codes = node + HEADER + (((words[node + TAIL] as number) + 1) >> 1);
-      const j = kidIndex(words, node, codes, key.charCodeAt(i));
-      if (j < 0) return false;
-      const kidHolder = codes + (words[node + CAP] as number) + j;
-      const child = words[kidHolder] as number;
-      const tail = words[child + TAIL] as number;
-      if (tail > n - i - 1 || commonTail(words, child, key, i + 1, tail) < tail) return false;
-      parentHolder = holder;
-      parent = node;
-      indexInParent = j;
-      holder = kidHolder;
-      node = child;
-      i += 1 + tail;
+    for (; i < n; i++) {
+      const code = key.charCodeAt(i);
+      const kid = kidOf(words, node, code);
+      if (kid === 0) return false;
+      nodes[i] = node;
+      codes[i] = code;
+      if (kid < 0) {
+        const k = store.matchEntry(~kid, key, i + 1);
+        if (k < 0 || store.values[store.slotOf(~kid, k)] === GONE) return false;
+        if (!store.removeEntry(~kid, k)) this.prune(nodes, codes, i);
+        this.removed();
+        return true;
+      }
+      node = kid;
     }
     const slot = words[node + VALUE] as number;
     if (slot === NO_VALUE) return false;
-    store.releaseValue(slot);
+    store.freeRange(slot, 0);
     words[node + VALUE] = NO_VALUE;
-    this.count--;
-    store.epoch++;
-    if (parent === 0) return true; // the empty key lives on the root, which is never pruned
-    const kids = words[node + COUNT] as number;
-    if (kids === 0) {
-      store.removeKid(parent, indexInParent);
+    if (node !== store.root && (words[node + COUNT] as number) === 0) {
       store.freeNode(node);
-      if (
-        parent !== store.root &&
-        words[parent + VALUE] === NO_VALUE &&
-        words[parent + COUNT] === 1
-      ) {
-        store.mergeWithOnlyKid(parent, parentHolder);
-      }
-    } else if (kids === 1) {
-      store.mergeWithOnlyKid(node, holder);
+      this.prune(nodes, codes, i - 1);
     }
-    store.maybeCompact();
+    this.removed();
     return true;
+  }
+
+  /**
+   * Drops the kid at depth `last` of the path (`nodes[last]` leads to it by `codes[last]`), and every
+   * node above it that is left with neither a value nor a child (the root stays).
+   */
+  private prune(nodes: number[], codes: number[], last: number): void {
+    const store = this.store;
+    let d = last;
+    for (;;) {
+      const node = nodes[d] as number;
+      const words = store.pool.words;
+      const empty =
+        d > 0 && words[node + VALUE] === NO_VALUE && (words[node + COUNT] as number) === 1;
+      if (!empty) {
+        store.removeKid(node, codes[d] as number);
+        return;
+      }
+      store.freeNode(node);
+      d--;
+    }
   }
 
   /** Removes every key and releases the memory. */
@@ -191,54 +204,69 @@ export class Trie<V> implements Iterable<[string, V]> {
   }
 
   /**
-   * Re-lays the trie out in key order for lookup locality and drops freed space. It also runs on its own
-   * whenever the storage has grown by half since the last time; call it after a bulk load for the best reads.
+   * Re-lays the nodes out in key order and packs the values, dropping freed space. It also runs on its
+   * own whenever the node storage has grown by half since the last time.
    */
   compact(): void {
     this.store.compact();
   }
 
-  private added(): void {
-    this.count++;
+  private removed(): void {
+    this.count--;
     this.store.epoch++;
     this.store.maybeCompact();
   }
 
-  /** The region of the node for exactly `key` (which may hold no value), or 0. */
-  private find(key: string): number {
-    const words = this.store.pool.words;
-    let node = this.store.root;
-    let i = 0;
+  /**
+   * The index in the value array of `key`'s value, or -1. The hottest code in the server: the node step
+   * and the container scan are written out here rather than called.
+   */
+  private slot(key: string): number {
+    const store = this.store;
+    const words = store.pool.words;
     const n = key.length;
-    while (i < n) {
-      const count = words[node + COUNT] as number;
-      if (count === 0) return 0;
-      const codes = node + HEADER + (((words[node + TAIL] as number) + 1) >> 1);
+    let node = store.root;
+    for (let i = 0; i < n; i++) {
       const code = key.charCodeAt(i);
-      let j = 0;
-      if (count <= LINEAR_SCAN) {
-        // Inlined linear scan: this loop is the hottest code in the server.
-        while (j < count && (words[codes + j] as number) < code) j++;
-        if (j === count || words[codes + j] !== code) return 0;
+      const cap = words[node + CAP] as number;
+      const range = words[node + TRANGE] as number;
+      let kid: number;
+      if (range !== 0) {
+        const d = code - (words[node + TBASE] as number);
+        if (d < 0 || d >= range) return -1;
+        kid = words[node + HEADER + 2 * cap + d] as number;
       } else {
-        j = kidIndex(words, node, codes, code);
-        if (j < 0) return 0;
+        const j = findCode(words, node + HEADER, words[node + COUNT] as number, code);
+        if (j < 0) return -1;
+        kid = words[node + HEADER + cap + j] as number;
       }
-      node = words[codes + (words[node + CAP] as number) + j] as number;
-      i += 1;
-      const t = words[node + TAIL] as number;
-      if (t !== 0) {
-        if (t > n - i) return 0;
-        const base = node + HEADER;
-        for (let u = 0; u < t; u += 2) {
-          const word = words[base + (u >> 1)] as number;
-          if ((word & 0xffff) !== key.charCodeAt(i + u)) return 0;
-          if (u + 1 < t && word >>> 16 !== key.charCodeAt(i + u + 1)) return 0;
+      if (kid > 0) {
+        node = kid;
+        continue;
+      }
+      if (kid === 0) return -1;
+      // A container: scan the lengths, compare only the tails of the right length.
+      const s = store.strings[~kid] as string;
+      const from = i + 1;
+      const want = n - from;
+      const entries = s.charCodeAt(C_COUNT);
+      let off = C_HEADER + entries;
+      for (let k = 0; k < entries; k++) {
+        let length = s.charCodeAt(C_HEADER + k);
+        if (length === LONG) {
+          length = readUnits4(s, off);
+          off += LONG_UNITS;
         }
-        i += t;
+        if (length === want) {
+          let j = 0;
+          while (j < want && s.charCodeAt(off + j) === key.charCodeAt(from + j)) j++;
+          if (j === want) return readUnits4(s, C_BASE) + k;
+        }
+        off += length;
       }
+      return -1;
     }
-    return node;
+    return words[node + VALUE] as number;
   }
 
   private iterate<R>(
@@ -247,14 +275,6 @@ export class Trie<V> implements Iterable<[string, V]> {
     yields: Yield,
   ): IterableIterator<R> {
     if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
-    const store = this.store;
-    const found = findSubtree(store, prefix);
-    if (found === undefined) return new TrieIterator<V, R>(store, yields);
-    const after = options?.after;
-    if (after !== undefined)
-      return iterateAfter<V, R>(store, found.node, found.path, after, yields);
-    const it = new TrieIterator<V, R>(store, yields);
-    it.push(found.node, found.path);
-    return it;
+    return startIterator<V, R>(this.store, prefix, options?.after, yields);
   }
 }

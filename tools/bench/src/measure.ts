@@ -63,6 +63,18 @@ export function heapBytesPerKey(build: () => unknown, keys: number): number {
 
 const held: unknown[] = [];
 
+/** Like `heapBytesPerKey`, but hands back what `build` made (still alive) along with its bytes per key. */
+export function heapBytesPerKeyOf<T>(build: () => T, keys: number): [number, T] {
+  collect();
+  const before = retainedBytes();
+  const made = build();
+  held.push(made);
+  collect();
+  const after = retainedBytes();
+  held.pop();
+  return [(after - before) / keys, made];
+}
+
 /**
  * Times two tasks (the subject and its baseline) in alternating rounds and returns each one's median
  * ns/op: drift in the machine's state (caches, page tables, other tenants) then hits both alike.
