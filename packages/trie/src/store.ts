@@ -54,8 +54,6 @@ export class TrieStore<V> {
   private compactAt = MIN_COMPACT_WORDS;
   /** Where `findEntry` found (or would insert) its entry: the absolute offset of its data in the string. */
   entryAt = 0;
-  /** The offset just past that entry's data (when it was found). */
-  entryEnd = 0;
 
   constructor(initialWords?: number) {
     this.pool = new RegionPool(initialWords);
@@ -246,7 +244,7 @@ export class TrieStore<V> {
 
   /**
    * Finds the entry of container `id` whose tail is `key` from `from`: its index, or
-   * `-(insertion point) - 1`. Leaves the entry's data offset in `entryAt` (and its end in `entryEnd`).
+   * `-(insertion point) - 1`. Leaves the entry's data offset in `entryAt`, where `insertEntry` puts a new one.
    */
   findEntry(id: number, key: string, from: number): number {
     const s = this.strings[id] as string;
@@ -262,7 +260,6 @@ export class TrieStore<V> {
       const d = compareTail(s, start, length, key, from);
       if (d >= 0) {
         this.entryAt = off;
-        this.entryEnd = start + length;
         return d === 0 ? k : -k - 1;
       }
       off = start + length;
@@ -272,8 +269,8 @@ export class TrieStore<V> {
   }
 
   /**
-   * Like `findEntry` for a key that must be there (a delete): compares only the tails of the right
-   * length, so most entries cost one load. Returns the index, or -1.
+   * The index of the entry of container `id` whose tail is `key` from `from`, or -1: for a delete, which
+   * needs no insertion point, so it compares only the tails of the right length (most cost one load).
    */
   matchEntry(id: number, key: string, from: number): number {
     const s = this.strings[id] as string;
@@ -290,11 +287,7 @@ export class TrieStore<V> {
       if (length === want) {
         let j = 0;
         while (j < want && s.charCodeAt(start + j) === key.charCodeAt(from + j)) j++;
-        if (j === want) {
-          this.entryAt = off;
-          this.entryEnd = start + length;
-          return k;
-        }
+        if (j === want) return k;
       }
       off = start + length;
     }
@@ -354,8 +347,8 @@ export class TrieStore<V> {
    * Removes entry `k` of container `id` by marking its value GONE: a string cannot change in place, and
    * rebuilding one per delete cost more than the whole lookup. The tail stays until the container is
    * rebuilt: here, once fewer than a quarter of its entries are live (rebuilding at half cost a third
-   * more per delete); or when an insert finds it full. Returns
-   * false when no live entry is left: the container is then freed, and its kid must go.
+   * more per delete); or when an insert finds it full. Returns false when no live entry is left: the
+   * container is then freed, and its kid must go.
    */
   removeEntry(id: number, k: number): boolean {
     const s = this.strings[id] as string;

@@ -52,13 +52,7 @@ function retainedBytes(): number {
  * the result alive, minus the same before, over `keys`. The result is held until measured, then released.
  */
 export function heapBytesPerKey(build: () => unknown, keys: number): number {
-  collect();
-  const before = retainedBytes();
-  held.push(build()); // held at module level, so the optimiser cannot drop it before the second GC
-  collect();
-  const after = retainedBytes();
-  held.pop();
-  return (after - before) / keys;
+  return heapBytesPerKeyOf(build, keys)[0];
 }
 
 const held: unknown[] = [];
@@ -68,7 +62,7 @@ export function heapBytesPerKeyOf<T>(build: () => T, keys: number): [number, T] 
   collect();
   const before = retainedBytes();
   const made = build();
-  held.push(made);
+  held.push(made); // held at module level, so the optimiser cannot drop it before the second GC
   collect();
   const after = retainedBytes();
   held.pop();
