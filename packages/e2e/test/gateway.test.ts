@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import {
 } from '@triekv/test-utils';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+
+const haveRedisCli = spawnSync('redis-cli', ['--version']).error === undefined;
 
 const BIN = join(__dirname, '..', '..', 'kv-broker', 'bin', 'kv-broker.js');
 
@@ -148,7 +150,7 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
   });
 
   it('SCAN walks the whole cluster once, with a resumable cursor, and MATCH walks its prefix', async () => {
-    const { redis } = await gateway();
+    const { g, redis } = await gateway();
     const keys = Array.from({ length: 300 }, (_, i) => `user:${String(i).padStart(3, '0')}`);
     const pipeline = redis.pipeline();
     for (const key of keys) pipeline.set(key, key);
@@ -164,6 +166,18 @@ describe('kv-broker --resp-port: the cluster behind a Redis front door', () => {
     expect(seen).toEqual(keys);
     await expect(redis.scan('abc')).rejects.toThrow(/^ERR invalid cursor$/);
     expect(await redis.dbsize()).toBe(320);
+    if (haveRedisCli) {
+      // redis-cli holds the cursor as a 64-bit number (these keys are longer than 7 bytes).
+      const cli = spawnSync('redis-cli', ['-p', String(g.port), '--scan', '--pattern', 'user:*'], {
+        encoding: 'utf8',
+      });
+      expect(cli.stderr).toBe('');
+      expect(cli.status).toBe(0);
+      expect(cli.stdout.split('\n').filter(Boolean)).toEqual(keys);
+    } else
+      console.warn(
+        'skipping redis-cli --scan: redis-cli is not on PATH (Debian package redis-tools)',
+      );
   });
 
   it('reads what the library wrote and the library reads what it wrote: one cluster, two doors', async () => {

@@ -386,6 +386,20 @@ const haveRedisCli = spawnSync('redis-cli', ['--version']).error === undefined;
       expect(cli(['--no-raw', 'MGET', 'greeting', 'none'])).toBe('1) "hello world"\n2) (nil)\n');
       expect(cli(['COMMAND', 'DOCS', 'SET'])).toContain('Sets the string value of a key');
       expect(cli(['--scan', '--pattern', 'gr*'])).toBe('greeting\n');
+      // Keys longer than 7 bytes, over many pages: redis-cli holds the cursor as a 64-bit number.
+      const keys = Array.from({ length: 500 }, (_, i) => `customer:${i}:profile`);
+      expect(cli([], keys.map((k) => `SET ${k} x\n`).join(''))).toBe('OK\n'.repeat(500));
+      const scanned = spawnSync(
+        'redis-cli',
+        ['-p', String(server.respPort), '--scan', '--pattern', 'customer:*'],
+        { encoding: 'utf8' },
+      );
+      expect(scanned.stderr).toBe('');
+      expect(scanned.status).toBe(0);
+      expect(scanned.stdout.split('\n').filter(Boolean).sort()).toEqual([...keys].sort());
+      expect(cli(['--scan']).split('\n').filter(Boolean)).toEqual(
+        ['c', ...keys, 'greeting'].sort(),
+      );
       server.kill('SIGTERM');
       expect(await server.exited).toBe(0);
     } finally {

@@ -15,9 +15,7 @@ import {
   RespWriter,
   SYNTAX,
   countArg,
-  decodeCursor,
   parseScanOptions,
-  encodeCursor,
   globMatch,
   literalPrefix,
   type CommandSpec,
@@ -430,7 +428,7 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
     for (const key of keys) w.bulk(key);
   },
   scan: async (ctx, _s, args, w) => {
-    const after = decodeCursor((args[1] as Buffer).toString('latin1'));
+    const after = ctx.cursors.decode((args[1] as Buffer).toString('latin1'));
     const { pattern, count: examined, type } = parseScanOptions(args);
     const page = await ctx.broker.scan(
       literalPrefix(pattern),
@@ -446,7 +444,7 @@ export const OWN_HANDLERS: Record<string, OwnHandler> = {
       });
     }
     w.array(2);
-    w.bulk(page.cursor === undefined ? '0' : encodeCursor(page.cursor));
+    w.bulk(page.cursor === undefined ? '0' : ctx.cursors.encode(page.cursor));
     w.array(keys.length);
     for (const key of keys) w.bulk(key);
   },

@@ -9,6 +9,8 @@ import {
   DEFAULT_MAX_ARGS,
   DEFAULT_MAX_BULK_BYTES,
   DEFAULT_MAX_INLINE_BYTES,
+  DEFAULT_SCAN_CURSORS,
+  ScanCursors,
   command,
   type CommandSpec,
 } from '@triekv/resp';
@@ -54,6 +56,12 @@ export interface GatewayOptions {
   preAuthMaxBytes?: number;
   /** Keys asked of each server per page of KEYS, SCAN and DBSIZE. @default 1000 */
   scanPage?: number;
+  /**
+   * SCAN cursors kept (each stands for the last key of a page and is good on this gateway only; the
+   * oldest expire and are then refused with `ERR invalid cursor: this cursor has expired ...`).
+   * @default 16384
+   */
+  scanCursors?: number;
   /** How long `close()` waits for commands in flight before it drops their connections, ms. @default 10000 */
   closeTimeoutMs?: number;
   /**
@@ -194,6 +202,7 @@ export class Gateway {
       authToken: options.authToken,
       maxKeyLength: 64 * 1024,
       maxScan: options.scanPage ?? 1000,
+      cursors: new ScanCursors(options.scanCursors ?? DEFAULT_SCAN_CURSORS),
       counters: new Counters(),
       log,
       ports: () => ({ resp: this.address().port, native: 0 }),

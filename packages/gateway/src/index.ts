@@ -17,4 +17,5 @@
  */
 export { Gateway, createGateway, gatewayCommands, type GatewayOptions } from './gateway.js';
 export type { GatewayStats } from './commands.js';
+export { DEFAULT_SCAN_CURSORS } from '@triekv/resp';
 export type { TlsOptions } from '@triekv/server';

@@ -26,7 +26,7 @@ import {
   type ClientTls,
   type Placement,
 } from '@triekv/broker';
-import { createGateway, type TlsOptions } from '@triekv/gateway';
+import { DEFAULT_SCAN_CURSORS, createGateway, type TlsOptions } from '@triekv/gateway';
 import { brokerHttp, type HttpService } from '@triekv/observe';
 import pino, { type Logger } from 'pino';
 import { loadFile, reportLoad } from './load-file.js';
@@ -56,6 +56,7 @@ interface Flags {
   respAddress: string;
   respAuthToken?: string;
   strictReads: boolean;
+  scanCursors: number;
   resp3Attributes: boolean;
   logLevel: string;
   rebalanceRate: number;
@@ -223,6 +224,12 @@ function program(version: string): Command {
       'service mode: Redis clients must present a certificate signed by this CA (mutual TLS)',
     )
     .option(
+      '--scan-cursors <n>',
+      "service mode: SCAN cursors kept (the oldest expire: resuming from one answers 'ERR invalid cursor')",
+      wholeNumber('scan-cursors', { min: 1 }),
+      DEFAULT_SCAN_CURSORS,
+    )
+    .option(
       '--strict-reads',
       'service mode: a read while k or more servers are down answers -DEGRADED instead of a value that may be wrong',
       false,
@@ -246,6 +253,7 @@ async function serve(broker: Broker, flags: Flags, logger: Logger, tls: Tls): Pr
     host: flags.respAddress,
     port: flags.respPort,
     strictReads: flags.strictReads,
+    scanCursors: flags.scanCursors,
     degradedAttributes: flags.resp3Attributes,
     logger,
     ...(flags.respAuthToken === undefined ? {} : { authToken: flags.respAuthToken }),

@@ -29,6 +29,7 @@ interface Flags {
   maxClockDrift: number;
   maxIntBytes: number;
   idleTimeout: number;
+  scanCursors: number;
   logLevel: string;
   dataDir?: string;
   fsync: 'always' | 'batch' | 'off';
@@ -116,6 +117,12 @@ function program(version: string): Command {
       'close connections idle this long (0: never)',
       wholeNumber('idle-timeout'),
       0,
+    )
+    .option(
+      '--scan-cursors <n>',
+      "RESP port: SCAN cursors kept (the oldest expire: resuming from one answers 'ERR invalid cursor')",
+      wholeNumber('scan-cursors', { min: 1 }),
+      defaults.DEFAULT_SCAN_CURSORS,
     )
     .option(
       '--resp-port <port>',
@@ -227,6 +234,7 @@ export async function run(argv: string[]): Promise<number> {
     maxClockDriftMs: flags.maxClockDrift,
     maxIntBytes: flags.maxIntBytes,
     idleTimeoutMs: flags.idleTimeout,
+    scanCursors: flags.scanCursors,
     ...(flags.respPort === undefined ? {} : { respPort: flags.respPort }),
     ...(flags.respAddress === undefined ? {} : { respHost: flags.respAddress }),
     ...(flags.dataDir === undefined

@@ -51,7 +51,12 @@ export {
   type SessionHandler,
 } from './session.js';
 export { countArg, parseScanOptions, type ScanOptions } from './scan-args.js';
-export { CursorError, decodeCursor, encodeCursor } from './cursor.js';
+export {
+  CursorError,
+  DEFAULT_SCAN_CURSORS,
+  DEFAULT_SCAN_CURSOR_UNITS,
+  ScanCursors,
+} from './cursor.js';
 export { globMatch, literalPrefix } from './glob.js';
 export {
   JsonPathError,

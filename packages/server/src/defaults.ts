@@ -12,6 +12,8 @@ export const DEFAULT_MAX_KEY_LENGTH = 64 * 1024;
 export const DEFAULT_MAX_DEPTH = 64;
 /** Most keys one SCAN or EXPORT returns (a larger limit is clamped, and a cursor says there is more). */
 export const DEFAULT_MAX_SCAN = 10_000;
+/** SCAN cursors the RESP port keeps (the oldest expire). */
+export { DEFAULT_SCAN_CURSORS } from '@triekv/resp';
 /** Stop reading from a client whose unsent replies exceed this many bytes (it reads too slowly). */
 export const DEFAULT_WRITE_HIGH_WATER = 4 * 1024 * 1024;
 /** How long `close()` waits for connections to drain before cutting them (ms). */

@@ -10,7 +10,13 @@ import {
   type Stats,
   type Membership,
 } from '@triekv/protocol';
-import { COMMANDS, CommandTable, DEFAULT_MAX_INLINE_BYTES } from '@triekv/resp';
+import {
+  COMMANDS,
+  CommandTable,
+  DEFAULT_MAX_INLINE_BYTES,
+  DEFAULT_SCAN_CURSORS,
+  ScanCursors,
+} from '@triekv/resp';
 import pino, { type Logger } from 'pino';
 import { Connection, type ConnectionContext } from './connection.js';
 import { RespConnection, type RespConnectionContext } from './resp/connection.js';
@@ -88,6 +94,11 @@ export interface ServerOptions {
   maxDepth?: number;
   /** Most keys per SCAN or EXPORT page. @default 10000 */
   maxScan?: number;
+  /**
+   * SCAN cursors the RESP port keeps (each stands for the last key of a page; the oldest expire and
+   * are then refused with `ERR invalid cursor: this cursor has expired ...`). @default 16384
+   */
+  scanCursors?: number;
   /** Unsent reply bytes past which a connection stops being read. @default 4 MiB */
   writeHighWater?: number;
   /** How long `close()` lets connections drain before cutting them, in ms. @default 5000 */
@@ -157,6 +168,7 @@ function checkOptions(options: ServerOptions): void {
     'maxClockDriftMs',
     'maxDepth',
     'maxScan',
+    'scanCursors',
     'writeHighWater',
     'closeTimeoutMs',
     'respPort',
@@ -172,6 +184,7 @@ function checkOptions(options: ServerOptions): void {
       `options.fsync must be 'always', 'batch' or 'off', got ${JSON.stringify(options.fsync)}`,
     );
   }
+  if (options.scanCursors === 0) throw new TypeError('options.scanCursors must be >= 1');
   if (options.port !== undefined && options.port > 65535)
     throw new TypeError('options.port must be <= 65535');
   if (options.respPort !== undefined && options.respPort > 65535)
@@ -280,6 +293,7 @@ export class KvServer {
       authToken: options.authToken,
       maxKeyLength: ctx.maxKeyLength,
       maxScan: ctx.maxScan,
+      cursors: new ScanCursors(options.scanCursors ?? DEFAULT_SCAN_CURSORS),
       maxBulkBytes: ctx.maxFrameSize,
       maxArgs: ctx.maxItems,
       maxInlineBytes: DEFAULT_MAX_INLINE_BYTES,

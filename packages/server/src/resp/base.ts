@@ -7,6 +7,7 @@ import {
   utf8Text,
   type RespSession,
   type RespWriter,
+  type ScanCursors,
   type SessionContext,
 } from '@triekv/resp';
 
@@ -24,6 +25,8 @@ export interface RespContext extends SessionContext {
   journal?: ((key: string, record: string) => void) | undefined;
   maxKeyLength: number;
   maxScan: number;
+  /** SCAN's cursors: the last key of each page, behind a number that fits in 64 bits. */
+  cursors: ScanCursors;
   counters: Counters;
   log: Logger;
   /** The RESP port, the native port and the server's name, for INFO. */

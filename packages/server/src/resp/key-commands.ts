@@ -1,10 +1,4 @@
-import {
-  decodeCursor,
-  parseScanOptions,
-  encodeCursor,
-  globMatch,
-  literalPrefix,
-} from '@triekv/resp';
+import { parseScanOptions, globMatch, literalPrefix } from '@triekv/resp';
 import type { Value } from '@triekv/record';
 import type { Store } from '../store.js';
 import { RespError, deleteKey, keyOf, stringOf, writeValue, type Handler } from './base.js';
@@ -51,7 +45,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
     for (const key of keys) w.bulk(key);
   },
   scan: (ctx, _s, args, w) => {
-    const after = decodeCursor((args[1] as Buffer).toString('latin1'));
+    const after = ctx.cursors.decode((args[1] as Buffer).toString('latin1'));
     const { pattern, count, type } = parseScanOptions(args);
     // COUNT is the work done per call (keys examined), as in Redis; matches are a subset of them.
     const examined = Math.min(count, ctx.maxScan);
@@ -64,7 +58,7 @@ export const KEY_HANDLERS: Record<string, Handler> = {
       return r.found && typeOf(r.value).toLowerCase() === type;
     });
     w.array(2);
-    w.bulk(page.cursor === undefined ? '0' : encodeCursor(page.cursor));
+    w.bulk(page.cursor === undefined ? '0' : ctx.cursors.encode(page.cursor));
     w.array(keys.length);
     for (const key of keys) w.bulk(key);
   },
