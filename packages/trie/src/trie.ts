@@ -246,7 +246,7 @@ export class Trie<V> implements Iterable<[string, V]> {
       }
       if (kid === 0) return -1;
       // A container: scan the lengths, compare only the tails of the right length.
-      const s = store.strings[~kid] as string;
+      const s = store.rope[~kid] === 0 ? (store.strings[~kid] as string) : store.read(~kid);
       const from = i + 1;
       const want = n - from;
       const entries = s.charCodeAt(C_COUNT);

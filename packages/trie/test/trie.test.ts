@@ -180,6 +180,39 @@ describe('Trie basics', () => {
     expect(trie.size).toBe(before.length + 1);
   });
 
+  it('keeps every container exact when reads make its string flat: Latin-1, wide, NFC-sensitive, lone surrogates', () => {
+    // Each group shares a first unit, so its keys sit in one container; the tails of the second group
+    // change under NFC (a combining accent, the Angstrom sign), and the third holds lone surrogates.
+    const groups = [
+      ['xa', 'xé', 'x\u00ff', 'x\u0000', 'xzz'],
+      ['ye\u0301', 'y\u212b', 'y日本', 'y😀', 'yA\u030a'],
+      ['z\ud800', 'z\udc00a', 'za\ud83d', 'zb'],
+    ];
+    const trie = new Trie<number>();
+    const model = new Map<string, number>();
+    const check = (): void => {
+      // Enough reads of every key that each container goes from rope to flat on the way.
+      for (let round = 0; round < 6; round++)
+        for (const [k, v] of model) expect(trie.get(k)).toBe(v);
+      expect([...trie.keys()]).toEqual(sorted(model.keys()));
+    };
+    groups.flat().forEach((k, i) => {
+      trie.set(k, i);
+      model.set(k, i);
+    });
+    check();
+    // Edits after the flattening make ropes again; reads flatten those.
+    for (const group of groups) {
+      trie.set(`${group[0] as string}!`, -1);
+      model.set(`${group[0] as string}!`, -1);
+      trie.delete(group[1] as string);
+      model.delete(group[1] as string);
+    }
+    check();
+    for (const k of ['ye\u0301', 'yé', 'x\u00c5', 'y\u00c5', 'z\ud800\udc00'])
+      expect(trie.has(k)).toBe(model.has(k));
+  });
+
   it('fails fast when the keys change under an open iterator, and resumes with after', () => {
     const trie = new Trie<number>([
       ['a', 1],
