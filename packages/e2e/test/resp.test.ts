@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '@triekv/broker';
 import { parseValue, valuesEqual } from '@triekv/record';
 import type { KvServer } from '@triekv/server';
 import {
+  PYTHON,
   hasRedisPy,
   rawExchange,
   runPython,
@@ -402,6 +403,61 @@ const haveRedisCli = spawnSync('redis-cli', ['--version']).error === undefined;
       );
       server.kill('SIGTERM');
       expect(await server.exited).toBe(0);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+  it('shows hints from COMMAND DOCS as a command is typed, in a terminal', async () => {
+    if (!existsSync(PYTHON)) {
+      console.warn(
+        `skipping the redis-cli hint test: ${PYTHON} is missing (it makes the terminal)`,
+      );
+      return;
+    }
+    // redis-cli in a pseudo-terminal of 120 columns: type each command, wait for its hint (grey text
+    // after the cursor, from COMMAND DOCS), clear the line; print what was seen.
+    const script = `
+import fcntl, json, os, pty, select, struct, sys, termios, time
+port, words = sys.argv[1], json.loads(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ['TERM'] = 'xterm'
+    os.execvp('redis-cli', ['redis-cli', '-p', port])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))
+out = b''
+def until(text, seconds=10):
+    global out
+    end = time.time() + seconds
+    while time.time() < end:
+        if text.encode() in out:
+            return True
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            chunk = os.read(fd, 65536)
+            out += chunk
+            if b'\\x1b[6n' in chunk:
+                os.write(fd, b'\\x1b[1;1R')
+    return False
+until('> ')
+seen = {}
+for typed, hint in words:
+    os.write(fd, typed.encode())
+    seen[typed] = until(hint)
+    os.write(fd, b'\\x15')
+os.write(fd, b'quit\\r')
+print(json.dumps(seen))
+`;
+    const server = await startServerProcess(['--resp-port', '0']);
+    try {
+      const words = [
+        ['SET k ', 'value [NX|XX] [GET]'],
+        ['JSON.SET ', 'key path value [NX|XX]'],
+        ['SCAN ', 'cursor [MATCH pattern] [COUNT count] [TYPE type]'],
+        ['KV.QUERY ', 'path [JSON]'],
+      ];
+      const run = await runPython(script, [String(server.respPort), JSON.stringify(words)]);
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual(Object.fromEntries(words.map(([w]) => [w, true])));
     } finally {
       server.kill('SIGKILL');
     }
