@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   runPython,
   startServer,
   startServerProcess,
+  waitFor,
 } from '@triekv/test-utils';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -96,6 +98,35 @@ describe('kv-server over RESP', () => {
     expect(await redis.randomkey()).toMatch(/^(user:\d+|renamed)$/);
     expect(await redis.del('renamed', 'user:1', 'missing')).toBe(2);
     expect(await redis.unlink('user:2')).toBe(1);
+  });
+
+  it('stops reading from a client that does not read its replies, and catches up when it does', async () => {
+    const slow = (await startServer({ respPort: 0, writeHighWater: 16 * 1024 })).server;
+    try {
+      const socket = connect({ port: slow.respAddress().port, host: '127.0.0.1' });
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause(); // read nothing for now
+      const value = 'y'.repeat(10_000); // 2,000 replies: 20 MB, more than socket buffers hold
+      const set = `*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${value.length}\r\n${value}\r\n`;
+      socket.write(set + '*2\r\n$3\r\nGET\r\n$1\r\nk\r\n'.repeat(2000));
+      const connections = (slow as unknown as { respConnections: Set<{ socket: Socket }> })
+        .respConnections;
+      await waitFor(
+        () => [...connections].some((c) => c.socket.isPaused()),
+        'the server to stop reading',
+      );
+      const answered = (slow.stats().ops as Record<string, number>)['resp:get'] ?? 0;
+      expect(answered).toBeGreaterThan(0);
+      expect(answered).toBeLessThan(2000);
+      let bytes = 0;
+      socket.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      socket.resume();
+      const reply = `$${value.length}\r\n${value}\r\n`.length;
+      await waitFor(() => bytes === '+OK\r\n'.length + 2000 * reply, 'every reply');
+      socket.destroy();
+    } finally {
+      await slow.close();
+    }
   });
 
   it('ioredis: binary values of every byte, a 1 MiB value, and a pipeline of 10,000 commands in order', async () => {

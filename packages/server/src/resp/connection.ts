@@ -19,6 +19,21 @@ export interface RespConnectionContext extends RespContext {
 
 let nextId = 1;
 
+/**
+ * Connections with replies waiting in their outbox, written together once the event loop's poll phase
+ * is over (as Redis writes its replies before it sleeps). Written at once, each reply's write woke the
+ * client from its wait, which on a VM cost 10-15 µs a write; one after another, most find it awake.
+ */
+const outboxes = new Set<RespConnection>();
+let flushScheduled = false;
+
+function flushOutboxes(): void {
+  flushScheduled = false;
+  const connections = [...outboxes];
+  outboxes.clear();
+  for (const connection of connections) connection.flushOutbox();
+}
+
 /** Replies of one pass over the received commands, sent together once its writes are durable. */
 interface Group {
   bytes: Buffer;
@@ -50,6 +65,13 @@ export class RespConnection implements RespSession {
   private closing = false;
   private quitting = false;
   private waitingForDrain = false;
+  /** Replies made but not yet handed to the socket (see `outboxes`), and their size. */
+  private outbox: Buffer[] = [];
+  private outboxBytes = 0;
+  /** End the socket once the outbox is written. */
+  private endAfterFlush = false;
+  /** `waitForDrain` asked while the outbox was not empty: it looks again after the flush. */
+  private drainCheck = false;
   private authTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -101,7 +123,42 @@ export class RespConnection implements RespSession {
   end(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.held.length === 0) this.socket.end();
+    if (this.held.length === 0) this.endSocket();
+  }
+
+  /** Queues bytes for the socket, in order with everything queued before. */
+  private send(bytes: Buffer): void {
+    this.outbox.push(bytes);
+    this.outboxBytes += bytes.length;
+    outboxes.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushOutboxes);
+    }
+  }
+
+  /** Ends the socket after what the outbox holds. */
+  private endSocket(): void {
+    if (this.outbox.length === 0) this.socket.end();
+    else this.endAfterFlush = true;
+  }
+
+  /** Writes the outbox (one write), then ends the socket or looks at its backpressure if asked. */
+  flushOutbox(): void {
+    const { outbox, socket } = this;
+    if (outbox.length > 0 && !socket.destroyed) {
+      socket.write(outbox.length === 1 ? (outbox[0] as Buffer) : Buffer.concat(outbox));
+    }
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (this.endAfterFlush) {
+      this.endAfterFlush = false;
+      socket.end();
+    }
+    if (this.drainCheck) {
+      this.drainCheck = false;
+      this.checkDrain();
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -140,7 +197,7 @@ export class RespConnection implements RespSession {
     const writtenBefore = durability?.written() ?? 0;
     let full = false;
     // Nothing reaches the socket during the loop: what it holds is counted once.
-    const unsent = socket.writableLength + this.heldBytes;
+    const unsent = socket.writableLength + this.heldBytes + this.outboxBytes;
     while (this.head < queue.length) {
       if (unsent + writer.length > ctx.writeHighWater) {
         full = true;
@@ -175,8 +232,8 @@ export class RespConnection implements RespSession {
       ctx.counters.bytesOut += bytes.length;
       if (!wrote && this.held.length === 0) {
         // Nothing waits to be made durable ahead of these replies: they go out now.
-        socket.write(bytes);
-        if (this.closing) socket.end();
+        this.send(bytes);
+        if (this.closing) this.endSocket();
         if (full) this.waitForDrain();
         return;
       }
@@ -211,14 +268,14 @@ export class RespConnection implements RespSession {
     while (this.held.length > 0 && (this.held[0] as Group).ready) {
       const group = this.held.shift() as Group;
       this.heldBytes -= group.bytes.length;
-      this.socket.write(group.bytes);
+      this.send(group.bytes);
       released = true;
     }
-    if (this.held.length === 0 && this.closing) this.socket.end();
+    if (this.held.length === 0 && this.closing) this.endSocket();
     if (
       released &&
       this.waitingForDrain &&
-      this.socket.writableLength + this.heldBytes <= this.ctx.writeHighWater
+      this.socket.writableLength + this.heldBytes + this.outboxBytes <= this.ctx.writeHighWater
     ) {
       this.waitingForDrain = false;
       this.socket.resume();
@@ -237,9 +294,15 @@ export class RespConnection implements RespSession {
   }
 
   private waitForDrain(): void {
-    const { socket } = this;
     this.waitingForDrain = true;
-    socket.pause();
+    this.socket.pause();
+    if (this.outbox.length > 0) this.drainCheck = true;
+    else this.checkDrain();
+  }
+
+  /** With the outbox written: goes on once the socket has drained (now, if it need not). */
+  private checkDrain(): void {
+    const { socket } = this;
     const go = (): void => {
       if (!this.waitingForDrain) return;
       this.waitingForDrain = false;
