@@ -13,6 +13,7 @@ import {
   type Reply,
 } from '@triekv/protocol';
 import type { Logger } from 'pino';
+import { flushSoon, type Flushable } from './flush.js';
 import { handle, handleBatch, type HandlerContext } from './handler.js';
 import type { Counters } from './stats.js';
 
@@ -58,7 +59,7 @@ function sameSecret(a: string, b: string): boolean {
  * One client connection: decodes frames as they arrive, answers each request in order (replies to a
  * chunk's requests go out in one write), and stops reading while the client is slow to take its replies.
  */
-export class Connection {
+export class Connection implements Flushable {
   private readonly decoder: FrameDecoder;
   private authenticated: boolean;
 
@@ -71,6 +72,13 @@ export class Connection {
   private held: HeldGroup[] = [];
   private heldBytes = 0;
   private endWhenReleased = false;
+  /** Released replies not yet handed to the socket (see `flushSoon`), and their size. */
+  private sending: Uint8Array[] = [];
+  private sendingBytes = 0;
+  /** End the socket once `sending` is written. */
+  private endAfterFlush = false;
+  /** `waitForDrain` asked while `sending` was not empty: it looks again after the flush. */
+  private drainCheck = false;
   /** Decoded requests not answered yet (from `head` on), while the client is slow to read. */
   private readonly queue: Decoded[] = [];
   private head = 0;
@@ -144,7 +152,33 @@ export class Connection {
       this.endWhenReleased = true;
       return;
     }
-    this.socket.end();
+    this.endSocket();
+  }
+
+  /** Ends the socket after what is being sent. */
+  private endSocket(): void {
+    if (this.sending.length === 0) this.socket.end();
+    else this.endAfterFlush = true;
+  }
+
+  /** Writes what was released (one writev), then ends the socket or looks at its backpressure if asked. */
+  flush(): void {
+    const { socket, sending } = this;
+    if (sending.length > 0 && !socket.destroyed) {
+      socket.cork();
+      for (const frame of sending) socket.write(frame);
+      socket.uncork();
+    }
+    this.sending = [];
+    this.sendingBytes = 0;
+    if (this.endAfterFlush) {
+      this.endAfterFlush = false;
+      socket.end();
+    }
+    if (this.drainCheck) {
+      this.drainCheck = false;
+      this.checkDrain();
+    }
   }
 
   private onData(chunk: Buffer): void {
@@ -184,7 +218,10 @@ export class Connection {
     const writtenBefore = durability?.written() ?? 0;
     let full = false;
     while (this.head < queue.length) {
-      if (socket.writableLength + this.heldBytes + this.outboxBytes > this.ctx.writeHighWater) {
+      if (
+        socket.writableLength + this.heldBytes + this.outboxBytes + this.sendingBytes >
+        this.ctx.writeHighWater
+      ) {
         full = true;
         break;
       }
@@ -244,20 +281,20 @@ export class Connection {
   /** Sends the groups at the head of the line that are ready, in order. */
   private release(): void {
     let released = false;
-    this.socket.cork();
     while (this.held.length > 0 && (this.held[0] as HeldGroup).ready) {
       const group = this.held.shift() as HeldGroup;
       this.heldBytes -= group.bytes;
-      for (const frame of group.frames) this.socket.write(frame);
+      for (const frame of group.frames) this.sending.push(frame);
+      this.sendingBytes += group.bytes;
       released = true;
     }
-    this.socket.uncork();
-    if (this.held.length === 0 && this.closing && this.endWhenReleased) this.socket.end();
+    if (released) flushSoon(this);
+    if (this.held.length === 0 && this.closing && this.endWhenReleased) this.endSocket();
     // A reader paused only because replies were held for the disk can go on once they are out.
     if (
       released &&
       this.waitingForDrain &&
-      this.socket.writableLength + this.heldBytes <= this.ctx.writeHighWater
+      this.socket.writableLength + this.heldBytes + this.sendingBytes <= this.ctx.writeHighWater
     ) {
       this.waitingForDrain = false;
       if (!this.closing) {
@@ -269,9 +306,15 @@ export class Connection {
 
   /** A slow reader (or replies held for the disk): stop taking requests until they drain. */
   private waitForDrain(): void {
-    const { socket } = this;
     this.waitingForDrain = true;
-    socket.pause();
+    this.socket.pause();
+    if (this.sending.length > 0) this.drainCheck = true;
+    else this.checkDrain();
+  }
+
+  /** With what was released written: goes on once the socket has drained (now, if it need not). */
+  private checkDrain(): void {
+    const { socket } = this;
     const go = (): void => {
       if (!this.waitingForDrain) return;
       this.waitingForDrain = false;

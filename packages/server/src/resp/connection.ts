@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { RespParser, RespProtocolError, RespWriter, type RespCommand } from '@triekv/resp';
+import { flushSoon, type Flushable } from '../flush.js';
 import { execute, type RespContext, type RespSession } from './commands.js';
 
 /** What a RESP connection needs from its server besides the commands' context. */
@@ -19,21 +20,6 @@ export interface RespConnectionContext extends RespContext {
 
 let nextId = 1;
 
-/**
- * Connections with replies waiting in their outbox, written together once the event loop's poll phase
- * is over (as Redis writes its replies before it sleeps). Written at once, each reply's write woke the
- * client from its wait, which on a VM cost 10-15 µs a write; one after another, most find it awake.
- */
-const outboxes = new Set<RespConnection>();
-let flushScheduled = false;
-
-function flushOutboxes(): void {
-  flushScheduled = false;
-  const connections = [...outboxes];
-  outboxes.clear();
-  for (const connection of connections) connection.flushOutbox();
-}
-
 /** Replies of one pass over the received commands, sent together once its writes are durable. */
 interface Group {
   bytes: Buffer;
@@ -46,7 +32,7 @@ interface Group {
  * stops reading while the client is slow to take its replies. A protocol error is answered with
  * `-ERR Protocol error: ...` and closes the connection, as Redis does.
  */
-export class RespConnection implements RespSession {
+export class RespConnection implements RespSession, Flushable {
   readonly id = nextId++;
   readonly createdAt = Date.now();
   name = '';
@@ -65,7 +51,7 @@ export class RespConnection implements RespSession {
   private closing = false;
   private quitting = false;
   private waitingForDrain = false;
-  /** Replies made but not yet handed to the socket (see `outboxes`), and their size. */
+  /** Replies made but not yet handed to the socket (see `flushSoon`), and their size. */
   private outbox: Buffer[] = [];
   private outboxBytes = 0;
   /** End the socket once the outbox is written. */
@@ -130,11 +116,7 @@ export class RespConnection implements RespSession {
   private send(bytes: Buffer): void {
     this.outbox.push(bytes);
     this.outboxBytes += bytes.length;
-    outboxes.add(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushOutboxes);
-    }
+    flushSoon(this);
   }
 
   /** Ends the socket after what the outbox holds. */
@@ -144,7 +126,7 @@ export class RespConnection implements RespSession {
   }
 
   /** Writes the outbox (one write), then ends the socket or looks at its backpressure if asked. */
-  flushOutbox(): void {
+  flush(): void {
     const { outbox, socket } = this;
     if (outbox.length > 0 && !socket.destroyed) {
       socket.write(outbox.length === 1 ? (outbox[0] as Buffer) : Buffer.concat(outbox));
