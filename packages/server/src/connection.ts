@@ -13,7 +13,7 @@ import {
   type Reply,
 } from '@triekv/protocol';
 import type { Logger } from 'pino';
-import { flushSoon, type Flushable } from './flush.js';
+import { Outbox } from './flush.js';
 import { handle, handleBatch, type HandlerContext } from './handler.js';
 import type { Counters } from './stats.js';
 
@@ -59,7 +59,7 @@ function sameSecret(a: string, b: string): boolean {
  * One client connection: decodes frames as they arrive, answers each request in order (replies to a
  * chunk's requests go out in one write), and stops reading while the client is slow to take its replies.
  */
-export class Connection implements Flushable {
+export class Connection {
   private readonly decoder: FrameDecoder;
   private authenticated: boolean;
 
@@ -72,13 +72,8 @@ export class Connection implements Flushable {
   private held: HeldGroup[] = [];
   private heldBytes = 0;
   private endWhenReleased = false;
-  /** Released replies not yet handed to the socket (see `flushSoon`), and their size. */
-  private sending: Uint8Array[] = [];
-  private sendingBytes = 0;
-  /** End the socket once `sending` is written. */
-  private endAfterFlush = false;
-  /** `waitForDrain` asked while `sending` was not empty: it looks again after the flush. */
-  private drainCheck = false;
+  /** Released replies, written at the end of the poll phase. */
+  private readonly sending: Outbox;
   /** Decoded requests not answered yet (from `head` on), while the client is slow to read. */
   private readonly queue: Decoded[] = [];
   private head = 0;
@@ -101,6 +96,7 @@ export class Connection implements Flushable {
       maxItems: ctx.maxItems,
       maxIntBytes: ctx.maxIntBytes,
     });
+    this.sending = new Outbox(socket);
     this.authenticated = ctx.authToken === undefined;
     if (!this.authenticated && ctx.authTimeoutMs > 0) {
       this.authTimer = setTimeout(() => {
@@ -152,33 +148,7 @@ export class Connection implements Flushable {
       this.endWhenReleased = true;
       return;
     }
-    this.endSocket();
-  }
-
-  /** Ends the socket after what is being sent. */
-  private endSocket(): void {
-    if (this.sending.length === 0) this.socket.end();
-    else this.endAfterFlush = true;
-  }
-
-  /** Writes what was released (one writev), then ends the socket or looks at its backpressure if asked. */
-  flush(): void {
-    const { socket, sending } = this;
-    if (sending.length > 0 && !socket.destroyed) {
-      socket.cork();
-      for (const frame of sending) socket.write(frame);
-      socket.uncork();
-    }
-    this.sending = [];
-    this.sendingBytes = 0;
-    if (this.endAfterFlush) {
-      this.endAfterFlush = false;
-      socket.end();
-    }
-    if (this.drainCheck) {
-      this.drainCheck = false;
-      this.checkDrain();
-    }
+    this.sending.end();
   }
 
   private onData(chunk: Buffer): void {
@@ -219,7 +189,7 @@ export class Connection implements Flushable {
     let full = false;
     while (this.head < queue.length) {
       if (
-        socket.writableLength + this.heldBytes + this.outboxBytes + this.sendingBytes >
+        socket.writableLength + this.heldBytes + this.outboxBytes + this.sending.bytes >
         this.ctx.writeHighWater
       ) {
         full = true;
@@ -284,17 +254,15 @@ export class Connection implements Flushable {
     while (this.held.length > 0 && (this.held[0] as HeldGroup).ready) {
       const group = this.held.shift() as HeldGroup;
       this.heldBytes -= group.bytes;
-      for (const frame of group.frames) this.sending.push(frame);
-      this.sendingBytes += group.bytes;
+      for (const frame of group.frames) this.sending.send(frame);
       released = true;
     }
-    if (released) flushSoon(this);
-    if (this.held.length === 0 && this.closing && this.endWhenReleased) this.endSocket();
+    if (this.held.length === 0 && this.closing && this.endWhenReleased) this.sending.end();
     // A reader paused only because replies were held for the disk can go on once they are out.
     if (
       released &&
       this.waitingForDrain &&
-      this.socket.writableLength + this.heldBytes + this.sendingBytes <= this.ctx.writeHighWater
+      this.socket.writableLength + this.heldBytes + this.sending.bytes <= this.ctx.writeHighWater
     ) {
       this.waitingForDrain = false;
       if (!this.closing) {
@@ -308,8 +276,7 @@ export class Connection implements Flushable {
   private waitForDrain(): void {
     this.waitingForDrain = true;
     this.socket.pause();
-    if (this.sending.length > 0) this.drainCheck = true;
-    else this.checkDrain();
+    this.sending.afterFlush(() => this.checkDrain());
   }
 
   /** With what was released written: goes on once the socket has drained (now, if it need not). */

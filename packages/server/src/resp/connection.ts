@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { RespParser, RespProtocolError, RespWriter, type RespCommand } from '@triekv/resp';
-import { flushSoon, type Flushable } from '../flush.js';
+import { Outbox } from '../flush.js';
 import { execute, type RespContext, type RespSession } from './commands.js';
 
 /** What a RESP connection needs from its server besides the commands' context. */
@@ -32,7 +32,7 @@ interface Group {
  * stops reading while the client is slow to take its replies. A protocol error is answered with
  * `-ERR Protocol error: ...` and closes the connection, as Redis does.
  */
-export class RespConnection implements RespSession, Flushable {
+export class RespConnection implements RespSession {
   readonly id = nextId++;
   readonly createdAt = Date.now();
   name = '';
@@ -51,13 +51,8 @@ export class RespConnection implements RespSession, Flushable {
   private closing = false;
   private quitting = false;
   private waitingForDrain = false;
-  /** Replies made but not yet handed to the socket (see `flushSoon`), and their size. */
-  private outbox: Buffer[] = [];
-  private outboxBytes = 0;
-  /** End the socket once the outbox is written. */
-  private endAfterFlush = false;
-  /** `waitForDrain` asked while the outbox was not empty: it looks again after the flush. */
-  private drainCheck = false;
+  /** Replies made, written at the end of the poll phase. */
+  private readonly outbox: Outbox;
   private authTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -82,6 +77,7 @@ export class RespConnection implements RespSession, Flushable {
       }, ctx.authTimeoutMs);
       this.authTimer.unref();
     }
+    this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
     if (ctx.idleTimeoutMs > 0) socket.setTimeout(ctx.idleTimeoutMs, () => this.end());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -109,38 +105,7 @@ export class RespConnection implements RespSession, Flushable {
   end(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.held.length === 0) this.endSocket();
-  }
-
-  /** Queues bytes for the socket, in order with everything queued before. */
-  private send(bytes: Buffer): void {
-    this.outbox.push(bytes);
-    this.outboxBytes += bytes.length;
-    flushSoon(this);
-  }
-
-  /** Ends the socket after what the outbox holds. */
-  private endSocket(): void {
-    if (this.outbox.length === 0) this.socket.end();
-    else this.endAfterFlush = true;
-  }
-
-  /** Writes the outbox (one write), then ends the socket or looks at its backpressure if asked. */
-  flush(): void {
-    const { outbox, socket } = this;
-    if (outbox.length > 0 && !socket.destroyed) {
-      socket.write(outbox.length === 1 ? (outbox[0] as Buffer) : Buffer.concat(outbox));
-    }
-    this.outbox = [];
-    this.outboxBytes = 0;
-    if (this.endAfterFlush) {
-      this.endAfterFlush = false;
-      socket.end();
-    }
-    if (this.drainCheck) {
-      this.drainCheck = false;
-      this.checkDrain();
-    }
+    if (this.held.length === 0) this.outbox.end();
   }
 
   private onData(chunk: Buffer): void {
@@ -179,7 +144,7 @@ export class RespConnection implements RespSession, Flushable {
     const writtenBefore = durability?.written() ?? 0;
     let full = false;
     // Nothing reaches the socket during the loop: what it holds is counted once.
-    const unsent = socket.writableLength + this.heldBytes + this.outboxBytes;
+    const unsent = socket.writableLength + this.heldBytes + this.outbox.bytes;
     while (this.head < queue.length) {
       if (unsent + writer.length > ctx.writeHighWater) {
         full = true;
@@ -214,8 +179,8 @@ export class RespConnection implements RespSession, Flushable {
       ctx.counters.bytesOut += bytes.length;
       if (!wrote && this.held.length === 0) {
         // Nothing waits to be made durable ahead of these replies: they go out now.
-        this.send(bytes);
-        if (this.closing) this.endSocket();
+        this.outbox.send(bytes);
+        if (this.closing) this.outbox.end();
         if (full) this.waitForDrain();
         return;
       }
@@ -250,14 +215,14 @@ export class RespConnection implements RespSession, Flushable {
     while (this.held.length > 0 && (this.held[0] as Group).ready) {
       const group = this.held.shift() as Group;
       this.heldBytes -= group.bytes.length;
-      this.send(group.bytes);
+      this.outbox.send(group.bytes);
       released = true;
     }
-    if (this.held.length === 0 && this.closing) this.endSocket();
+    if (this.held.length === 0 && this.closing) this.outbox.end();
     if (
       released &&
       this.waitingForDrain &&
-      this.socket.writableLength + this.heldBytes + this.outboxBytes <= this.ctx.writeHighWater
+      this.socket.writableLength + this.heldBytes + this.outbox.bytes <= this.ctx.writeHighWater
     ) {
       this.waitingForDrain = false;
       this.socket.resume();
@@ -278,8 +243,7 @@ export class RespConnection implements RespSession, Flushable {
   private waitForDrain(): void {
     this.waitingForDrain = true;
     this.socket.pause();
-    if (this.outbox.length > 0) this.drainCheck = true;
-    else this.checkDrain();
+    this.outbox.afterFlush(() => this.checkDrain());
   }
 
   /** With the outbox written: goes on once the socket has drained (now, if it need not). */
