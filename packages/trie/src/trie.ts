@@ -37,6 +37,14 @@ export class Trie<V> implements Iterable<[string, V]> {
   /** Scratch for `delete`: the nodes on the path and the code units that lead to each. */
   private readonly pathNodes: number[] = [];
   private readonly pathCodes: number[] = [];
+  /**
+   * Where the last `get` found a live value: a `set` of the same key while the epoch is unchanged (no
+   * key added or removed, no compaction since) writes there without walking the trie again, so a
+   * read-modify-write (the server's stamped writes) walks it once.
+   */
+  private lastKey: string | undefined;
+  private lastSlot = -1;
+  private lastEpoch = -1;
 
   /** Builds a trie holding the given entries (later duplicates win, as with `Map`). */
   constructor(entries?: Iterable<readonly [string, V]>) {
@@ -57,7 +65,11 @@ export class Trie<V> implements Iterable<[string, V]> {
     const slot = this.slot(key);
     if (slot < 0) return undefined;
     const value = this.store.values[slot];
-    return value === GONE ? undefined : value;
+    if (value === GONE) return undefined;
+    this.lastKey = key;
+    this.lastSlot = slot;
+    this.lastEpoch = this.store.epoch;
+    return value;
   }
 
   /** Whether `key` is stored (even with the value `undefined`). */
@@ -70,6 +82,10 @@ export class Trie<V> implements Iterable<[string, V]> {
   set(key: string, value: V): this {
     if (typeof key !== 'string') throw new TypeError('key must be a string');
     const store = this.store;
+    if (key === this.lastKey && this.lastEpoch === store.epoch) {
+      store.values[this.lastSlot] = value;
+      return this;
+    }
     const n = key.length;
     let node = store.root;
     let parent = 0;
