@@ -235,7 +235,9 @@ export class Trie<V> implements Iterable<[string, V]> {
 
   /**
    * The index in the value array of `key`'s value, or -1. The hottest code in the server: the node step
-   * and the container scan are written out here rather than called.
+   * and the container scan are written out here rather than called. The scan is `matchEntry`'s; calling
+   * a shared copy of it from here measured 7-25% slower on sequential gets (three side-by-side runs of
+   * 1M keys), the same on random ones.
    */
   private slot(key: string): number {
     const store = this.store;
