@@ -1,39 +1,23 @@
 import type { Socket } from 'node:net';
 
-/** A connection with bytes to hand its socket once the event loop's poll phase is over. */
-export interface Flushable {
-  flush(): void;
-}
-
-const due = new Set<Flushable>();
+const due = new Set<Outbox>();
 let scheduled = false;
 
 function flushDue(): void {
   scheduled = false;
-  const connections = [...due];
+  const outboxes = [...due];
   due.clear();
-  for (const connection of connections) connection.flush();
+  for (const outbox of outboxes) outbox.flush();
 }
 
 /**
- * Has `connection.flush()` called once the poll phase is over, with every other connection's, as Redis
- * writes its replies before it sleeps. Written from each connection's data callback instead, each
- * reply's write woke the client from its wait (13-15 µs a write on a VM, most of a pipelined server's
- * time); written one after another, most find it awake.
+ * What a connection has released for its socket, written once the event loop's poll phase is over, in
+ * one writev, together with every other connection's (as Redis writes its replies before it sleeps);
+ * the socket ends, or a backpressure check runs, only after it. Written from each connection's data
+ * callback instead, each reply's write woke the client from its wait (13-15 µs a write on a VM, most
+ * of a pipelined server's time); written one after another, most find it awake.
  */
-export function flushSoon(connection: Flushable): void {
-  due.add(connection);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(flushDue);
-  }
-}
-
-/**
- * What a connection has released for its socket, written at the end of the poll phase (`flushSoon`)
- * in one writev; the socket ends, or a backpressure check runs, only after it.
- */
-export class Outbox implements Flushable {
+export class Outbox {
   private chunks: Uint8Array[] = [];
   /** Bytes queued and not yet handed to the socket. */
   bytes = 0;
@@ -46,7 +30,11 @@ export class Outbox implements Flushable {
   send(chunk: Uint8Array): void {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
-    flushSoon(this);
+    due.add(this);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flushDue);
+    }
   }
 
   /** Ends the socket after what is queued. */
@@ -61,6 +49,7 @@ export class Outbox implements Flushable {
     else this.then = then;
   }
 
+  /** Hands what is queued to the socket (called after the poll phase). */
   flush(): void {
     const { socket, chunks } = this;
     this.chunks = [];
